@@ -1,0 +1,62 @@
+"""Filtered leaky ReLU: bias, upsample, leaky ReLU, clamp, downsample — StyleGAN3's nonlinearity,
+in the semantics of NVIDIA's torch_utils.ops.filtered_lrelu."""
+
+import numpy as np
+import torch
+
+from sg3.ops import bias_act as bias_act_op
+from sg3.ops import upfirdn2d as upfirdn2d_op
+from sg3.ops._utils import assert_shape, filter_size, parse_padding
+
+#----------------------------------------------------------------------------
+
+def filtered_lrelu(
+    x:              torch.Tensor,           # Input: [batch_size, num_channels, in_height, in_width].
+    fu:             torch.Tensor|None = None, # Upsampling filter: [taps] separable, [h, w], or None.
+    fd:             torch.Tensor|None = None, # Downsampling filter: [taps] separable, [h, w], or None.
+    b:              torch.Tensor|None = None, # Bias: [num_channels], or None.
+    up:             int = 1,                # Upsampling factor.
+    down:           int = 1,                # Downsampling factor.
+    padding         = 0,                    # Padding wrt. the upsampled image: int, [x, y] or [x0, x1, y0, y1].
+    gain:           float = np.sqrt(2),     # Scale after the leaky ReLU.
+    slope:          float = 0.2,            # Slope on the negative side.
+    clamp:          float|None = None,      # Clamp the activation to [-clamp, +clamp], None = no clamping.
+    flip_filter:    bool = False,           # False = convolution, True = correlation.
+) -> torch.Tensor:
+    """Bias, upsample by `up` with `fu`, leaky ReLU times `gain` clamped, downsample by `down` with `fd`.
+    Output size per axis: (in * up + pad0 + pad1 - (fu_taps - 1) - (fd_taps - 1) + (down - 1)) // down."""
+    return filtered_lrelu_ref(x, fu=fu, fd=fd, b=b, up=up, down=down, padding=padding, gain=gain, slope=slope, clamp=clamp, flip_filter=flip_filter)
+
+def filtered_lrelu_ref(x, fu=None, fd=None, b=None, up=1, down=1, padding=0, gain=np.sqrt(2), slope=0.2, clamp=None, flip_filter=False):
+    """Reference implementation from upfirdn2d and bias_act: slow and memory-hungry but plain."""
+    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    fu_w, fu_h = filter_size(fu)
+    fd_w, fd_h = filter_size(fd)
+    if b is not None:
+        assert isinstance(b, torch.Tensor) and b.dtype == x.dtype
+        assert_shape(b, [x.shape[1]])
+    assert isinstance(up, int) and up >= 1
+    assert isinstance(down, int) and down >= 1
+    px0, px1, py0, py1 = parse_padding(padding)
+    assert gain == float(gain) and gain > 0
+    assert slope == float(slope) and slope >= 0
+    assert clamp is None or (clamp == float(clamp) and clamp >= 0)
+
+    # Calculate the output size.
+    batch_size, channels, in_h, in_w = x.shape
+    in_dtype = x.dtype
+    out_w = (in_w * up + (px0 + px1) - (fu_w - 1) - (fd_w - 1) + (down - 1)) // down
+    out_h = (in_h * up + (py0 + py1) - (fu_h - 1) - (fd_h - 1) + (down - 1)) // down
+
+    # Bias, upsample, activate, downsample.
+    x = bias_act_op.bias_act(x=x, b=b)
+    x = upfirdn2d_op.upfirdn2d(x=x, f=fu, up=up, padding=[px0, px1, py0, py1], gain=up ** 2, flip_filter=flip_filter)
+    x = bias_act_op.bias_act(x=x, act='lrelu', alpha=slope, gain=gain, clamp=clamp)
+    x = upfirdn2d_op.upfirdn2d(x=x, f=fd, down=down, flip_filter=flip_filter)
+
+    # Check the output shape and dtype.
+    assert_shape(x, [batch_size, channels, out_h, out_w])
+    assert x.dtype == in_dtype
+    return x
+
+#----------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""Modulated convolutions: StyleGAN3's (with input gain, no resampling) and StyleGAN2's (with
+optional up/downsampling, noise, and the fused or non-fused execution order)."""
+
+import numpy as np
+import torch
+
+from sg3.ops import conv2d_resample as conv2d_resample_op
+from sg3.ops._utils import assert_shape
+
+#----------------------------------------------------------------------------
+
+def modulated_conv2d_sg3(
+    x:          torch.Tensor,           # Input: [batch_size, in_channels, in_height, in_width].
+    w:          torch.Tensor,           # Weight: [out_channels, in_channels, kernel_height, kernel_width].
+    s:          torch.Tensor,           # Styles: [batch_size, in_channels].
+    demodulate: bool = True,            # Apply weight demodulation?
+    padding     = 0,                    # Padding: int or [padH, padW].
+    input_gain: torch.Tensor|None = None, # Scale factors for the input channels: [], [in_channels] or [batch_size, in_channels].
+) -> torch.Tensor:
+    """StyleGAN3's modulated convolution, executed as one grouped convolution."""
+    batch_size = int(x.shape[0])
+    out_channels, in_channels, kh, kw = w.shape
+    assert_shape(x, [batch_size, in_channels, None, None])
+    assert_shape(s, [batch_size, in_channels])
+
+    # Pre-normalize inputs.
+    if demodulate:
+        w = w * w.square().mean([1, 2, 3], keepdim=True).rsqrt()
+        s = s * s.square().mean().rsqrt()
+
+    # Modulate weights.
+    w = w.unsqueeze(0) # [NOIkk]
+    w = w * s.unsqueeze(1).unsqueeze(3).unsqueeze(4) # [NOIkk]
+
+    # Demodulate weights.
+    if demodulate:
+        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt() # [NO]
+        w = w * dcoefs.unsqueeze(2).unsqueeze(3).unsqueeze(4) # [NOIkk]
+
+    # Apply input scaling.
+    if input_gain is not None:
+        input_gain = input_gain.expand(batch_size, in_channels) # [NI]
+        w = w * input_gain.unsqueeze(1).unsqueeze(3).unsqueeze(4) # [NOIkk]
+
+    # Execute as one fused op using grouped convolution.
+    x = x.reshape(1, -1, *x.shape[2:])
+    w = w.reshape(-1, in_channels, kh, kw)
+    x = torch.nn.functional.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
+    return x.reshape(batch_size, -1, *x.shape[2:])
+
+#----------------------------------------------------------------------------
+
+def modulated_conv2d_sg2(
+    x:                  torch.Tensor,           # Input: [batch_size, in_channels, in_height, in_width].
+    weight:             torch.Tensor,           # Weight: [out_channels, in_channels, kernel_height, kernel_width].
+    styles:             torch.Tensor,           # Styles: [batch_size, in_channels].
+    noise:              torch.Tensor|None = None, # Noise added after the convolution, broadcastable to the output.
+    up:                 int = 1,                # Integer upsampling factor.
+    down:               int = 1,                # Integer downsampling factor.
+    padding:            int = 0,                # Padding wrt. the upsampled image.
+    resample_filter:    torch.Tensor|None = None, # Low-pass filter for up/downsampling.
+    demodulate:         bool = True,            # Apply weight demodulation?
+    flip_weight:        bool = True,            # False = convolution, True = correlation.
+    fused_modconv:      bool = True,            # One grouped convolution (True) or scale activations around a shared one (False)?
+) -> torch.Tensor:
+    """StyleGAN2's modulated convolution."""
+    batch_size = int(x.shape[0])
+    out_channels, in_channels, kh, kw = weight.shape
+    assert_shape(weight, [out_channels, in_channels, kh, kw])
+    assert_shape(x, [batch_size, in_channels, None, None])
+    assert_shape(styles, [batch_size, in_channels])
+
+    # Pre-normalize inputs to avoid FP16 overflow.
+    if x.dtype == torch.float16 and demodulate:
+        weight = weight * (1 / np.sqrt(in_channels * kh * kw) / weight.norm(float('inf'), dim=[1, 2, 3], keepdim=True)) # max_Ikk
+        styles = styles / styles.norm(float('inf'), dim=1, keepdim=True) # max_I
+
+    # Calculate per-sample weights and demodulation coefficients.
+    w = None
+    dcoefs = None
+    if demodulate or fused_modconv:
+        w = weight.unsqueeze(0) # [NOIkk]
+        w = w * styles.reshape(batch_size, 1, -1, 1, 1) # [NOIkk]
+    if demodulate:
+        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt() # [NO]
+    if demodulate and fused_modconv:
+        w = w * dcoefs.reshape(batch_size, -1, 1, 1, 1) # [NOIkk]
+
+    # Execute by scaling the activations before and after the convolution.
+    if not fused_modconv:
+        x = x * styles.to(x.dtype).reshape(batch_size, -1, 1, 1)
+        x = conv2d_resample_op.conv2d_resample(x=x, w=weight.to(x.dtype), f=resample_filter, up=up, down=down, padding=padding, flip_weight=flip_weight)
+        if demodulate and noise is not None:
+            return torch.addcmul(noise.to(x.dtype), x, dcoefs.to(x.dtype).reshape(batch_size, -1, 1, 1))
+        if demodulate:
+            return x * dcoefs.to(x.dtype).reshape(batch_size, -1, 1, 1)
+        if noise is not None:
+            return x.add_(noise.to(x.dtype))
+        return x
+
+    # Execute as one fused op using grouped convolution.
+    x = x.reshape(1, -1, *x.shape[2:])
+    w = w.reshape(-1, in_channels, kh, kw)
+    x = conv2d_resample_op.conv2d_resample(x=x, w=w.to(x.dtype), f=resample_filter, up=up, down=down, padding=padding, groups=batch_size, flip_weight=flip_weight)
+    x = x.reshape(batch_size, -1, *x.shape[2:])
+    if noise is not None:
+        x = x.add_(noise)
+    return x
+
+#----------------------------------------------------------------------------

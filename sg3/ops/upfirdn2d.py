@@ -1,0 +1,126 @@
+"""Upsample, FIR filter, downsample (upfirdn2d), in the semantics of NVIDIA's torch_utils.ops.
+
+The reference path zero-stuffs, pads and convolves with a depthwise conv2d; it is the oracle every
+faster path is checked against."""
+
+import numpy as np
+import torch
+
+from sg3.ops._utils import filter_size, parse_padding, parse_scaling
+
+#----------------------------------------------------------------------------
+
+def setup_filter(
+    f,                          # Filter taps: array-like of rank 0, 1 or 2, or None.
+    normalize   = True,         # Normalize the taps to sum to 1?
+    flip_filter = False,        # Flip the filter?
+    gain        = 1,            # Overall gain of the filter.
+    separable   = None,         # Keep a 1-D filter separable? None = only when it has 8 taps or more.
+    device      = torch.device('cpu'),
+) -> torch.Tensor:
+    """Convert filter taps to the tensor form upfirdn2d expects: [K] (separable) or [K, K]."""
+    if f is None:
+        f = 1
+    f = torch.as_tensor(f, dtype=torch.float32)
+    assert f.ndim in [0, 1, 2] and f.numel() > 0
+    if f.ndim == 0:
+        f = f[np.newaxis]
+
+    # Separable?
+    if separable is None:
+        separable = (f.ndim == 1 and f.numel() >= 8)
+    if f.ndim == 1 and not separable:
+        f = f.ger(f)
+    assert f.ndim == (1 if separable else 2)
+
+    # Apply normalize, flip, gain.
+    if normalize:
+        f /= f.sum()
+    if flip_filter:
+        f = f.flip(list(range(f.ndim)))
+    f = f * (gain ** (f.ndim / 2))
+    return f.to(device=device)
+
+#----------------------------------------------------------------------------
+
+def upfirdn2d(
+    x:              torch.Tensor,       # Input: [batch_size, num_channels, in_height, in_width].
+    f:              torch.Tensor|None,  # Filter: [filter_height, filter_width], [filter_taps] (separable), or None.
+    up              = 1,                # Upsampling factor: int or [x, y].
+    down            = 1,                # Downsampling factor: int or [x, y].
+    padding         = 0,                # Padding after upsampling: int, [x, y] or [x0, x1, y0, y1]; negative crops.
+    flip_filter     = False,            # False = convolution, True = correlation.
+    gain            = 1,                # Overall scaling factor for signal magnitude.
+) -> torch.Tensor:
+    """Pad, upsample by zero insertion, filter, and downsample by keeping every `down`-th sample.
+    Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down."""
+    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
+
+def upfirdn2d_ref(x, f, up=1, down=1, padding=0, flip_filter=False, gain=1):
+    """Reference implementation: zero-stuffing plus a depthwise convolution."""
+    if f is None:
+        f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
+    assert isinstance(f, torch.Tensor) and f.ndim in [1, 2]
+    batch_size, num_channels, in_height, in_width = x.shape
+    upx, upy = parse_scaling(up)
+    downx, downy = parse_scaling(down)
+    padx0, padx1, pady0, pady1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    assert in_width * upx + padx0 + padx1 >= fw and in_height * upy + pady0 + pady1 >= fh, 'upsampled input smaller than the filter'
+
+    # Upsample by inserting zeros.
+    x = x.reshape([batch_size, num_channels, in_height, 1, in_width, 1])
+    x = torch.nn.functional.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
+    x = x.reshape([batch_size, num_channels, in_height * upy, in_width * upx])
+
+    # Pad or crop.
+    x = torch.nn.functional.pad(x, [max(padx0, 0), max(padx1, 0), max(pady0, 0), max(pady1, 0)])
+    x = x[:, :, max(-pady0, 0) : x.shape[2] - max(-pady1, 0), max(-padx0, 0) : x.shape[3] - max(-padx1, 0)]
+
+    # Set up the filter: gain, dtype, and flip (conv2d correlates, so flip for a true convolution).
+    f = f * (gain ** (f.ndim / 2))
+    f = f.to(x.dtype)
+    if not flip_filter:
+        f = f.flip(list(range(f.ndim)))
+
+    # Convolve with the filter, one channel at a time.
+    f = f[np.newaxis, np.newaxis].repeat([num_channels, 1] + [1] * f.ndim)
+    if f.ndim == 4:
+        x = torch.nn.functional.conv2d(x, f, groups=num_channels)
+    else:
+        x = torch.nn.functional.conv2d(x, f.unsqueeze(2), groups=num_channels)
+        x = torch.nn.functional.conv2d(x, f.unsqueeze(3), groups=num_channels)
+
+    # Downsample by throwing away samples.
+    return x[:, :, ::downy, ::downx]
+
+#----------------------------------------------------------------------------
+
+def upsample2d(x, f, up=2, padding=0, flip_filter=False, gain=1):
+    """Upsample by `up` with filter `f`, padded so the output is exactly `up` times the input."""
+    upx, upy = parse_scaling(up)
+    padx0, padx1, pady0, pady1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    p = [
+        padx0 + (fw + upx - 1) // 2,
+        padx1 + (fw - upx) // 2,
+        pady0 + (fh + upy - 1) // 2,
+        pady1 + (fh - upy) // 2,
+    ]
+    return upfirdn2d(x, f, up=up, padding=p, flip_filter=flip_filter, gain=gain * upx * upy)
+
+def downsample2d(x, f, down=2, padding=0, flip_filter=False, gain=1):
+    """Downsample by `down` with filter `f`, padded so the output is exactly 1/`down` of the input."""
+    downx, downy = parse_scaling(down)
+    padx0, padx1, pady0, pady1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    p = [
+        padx0 + (fw - downx + 1) // 2,
+        padx1 + (fw - downx) // 2,
+        pady0 + (fh - downy + 1) // 2,
+        pady1 + (fh - downy) // 2,
+    ]
+    return upfirdn2d(x, f, down=down, padding=p, flip_filter=flip_filter, gain=gain)
+
+#----------------------------------------------------------------------------
