@@ -1,0 +1,206 @@
+"""Small imgui helpers: scoped context managers and composite controls (pyimgui 2.0 / Dear ImGui 1.82)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Callable, Iterator
+
+import imgui
+import imgui.internal
+
+#----------------------------------------------------------------------------
+# Context managers.
+
+@contextlib.contextmanager
+def grayed_out(condition: bool = True, reason: str | None = None) -> Iterator[None]:
+    """Grey out and disable the controls drawn inside when `condition` holds; hovering shows `reason`.
+
+    Dear ImGui 1.82 has no BeginDisabled, so this uses the internal ItemDisabled flag and a lower alpha.
+    """
+    if not condition:
+        yield
+        return
+    imgui.internal.push_item_flag(imgui.internal.ITEM_DISABLED, True)
+    imgui.push_style_var(imgui.STYLE_ALPHA, imgui.get_style().alpha * 0.45)
+    imgui.begin_group()
+    try:
+        yield
+    finally:
+        imgui.end_group()
+        imgui.pop_style_var()
+        imgui.internal.pop_item_flag()
+    if reason and imgui.is_item_hovered(imgui.HOVERED_ALLOW_WHEN_DISABLED):
+        imgui.set_tooltip(reason)
+
+@contextlib.contextmanager
+def item_width(width: float | None) -> Iterator[None]:
+    """Set the width of the controls drawn inside (None: leave as is; negative: leave that much room on the right)."""
+    if width is None:
+        yield
+        return
+    imgui.push_item_width(width)
+    try:
+        yield
+    finally:
+        imgui.pop_item_width()
+
+@contextlib.contextmanager
+def scoped_id(identifier: object) -> Iterator[None]:
+    """Give the controls drawn inside unique ids, so equal labels in different places don't clash."""
+    imgui.push_id(str(identifier))
+    try:
+        yield
+    finally:
+        imgui.pop_id()
+
+@contextlib.contextmanager
+def style_color(index: int, rgba: tuple[float, float, float, float]) -> Iterator[None]:
+    imgui.push_style_color(index, *rgba)
+    try:
+        yield
+    finally:
+        imgui.pop_style_color()
+
+#----------------------------------------------------------------------------
+# Composite controls.
+
+def visible_label(label: str) -> str:
+    """The part of an imgui label that is shown ('Seed##latent' -> 'Seed')."""
+    return label.split('##', 1)[0]
+
+def tooltip(text: str) -> None:
+    """Show `text` while the previous control is hovered."""
+    if text and imgui.is_item_hovered():
+        imgui.set_tooltip(text)
+
+def slider_with_reset(
+    label: str,                     # Shown after the slider; also the id ('Psi##trunc').
+    value: float,                   # Current value.
+    min_value: float,               # Slider range.
+    max_value: float,
+    default: float,                 # The value Reset restores; Reset is greyed out at this value.
+    *,
+    integer: bool = False,          # An integer slider instead of a float one.
+    format: str | None = None,      # printf format of the shown value.
+    width: float | None = None,     # Width of the slider itself; None = imgui's current item width.
+    logarithmic: bool = False,      # Logarithmic scale (positive ranges).
+    help: str | None = None,        # Tooltip of the slider.
+) -> tuple[bool, float]:
+    """A slider followed by a Reset button and the label. Returns (changed, value)."""
+    flags = imgui.SLIDER_FLAGS_LOGARITHMIC if logarithmic else 0
+    with scoped_id(label), item_width(width):
+        if integer:
+            changed, new = imgui.slider_int('##slider', int(value), int(min_value), int(max_value), format or '%d', flags)
+        else:
+            changed, new = imgui.slider_float('##slider', float(value), float(min_value), float(max_value), format or '%.3f', flags)
+        tooltip(help or '')
+        imgui.same_line()
+        with grayed_out(new == default):
+            if imgui.button('Reset'):
+                changed, new = True, default
+        text = visible_label(label)
+        if text:
+            imgui.same_line()
+            imgui.text(text)
+    return changed, new
+
+def modifier_speed(fast: float = 10.0, slow: float = 0.1) -> float:
+    """Speed factor from the held modifiers: Shift = fast, Ctrl (Cmd on macOS) or Alt = slow, else 1."""
+    io = imgui.get_io()
+    if io.key_shift:
+        return fast
+    if io.key_ctrl or io.key_alt or (sys.platform == 'darwin' and io.key_super):
+        return slow
+    return 1.0
+
+def drag_button(
+    label: str,                     # Button text (and id).
+    width: float = 0,               # Button width; 0 = fit the text.
+    *,
+    speed: float = 1.0,             # Value units per mouse pixel at normal speed.
+    fast: float = 10.0,             # Factor while Shift is held.
+    slow: float = 0.1,              # Factor while Ctrl or Alt is held.
+    help: str | None = None,        # Tooltip; a line about the modifiers is added.
+) -> tuple[bool, float, float]:
+    """A button to drag: returns (dragging, dx, dy) with the mouse motion since last frame times the speed."""
+    imgui.button(label, width=width)
+    tip = (help + '\n' if help else '') + 'Drag to change; hold Shift for fast, Ctrl or Alt for slow.'
+    tooltip(tip)
+    if not imgui.is_item_active():
+        return False, 0.0, 0.0
+    dx, dy = imgui.get_mouse_drag_delta(0, 0.0)
+    imgui.reset_mouse_drag_delta(0)
+    factor = speed * modifier_speed(fast, slow)
+    return True, dx * factor, dy * factor
+
+def drag_float_fast_slow(
+    label: str,                     # Label (and id).
+    value: float,                   # Current value.
+    speed: float,                   # Value units per mouse pixel at normal speed.
+    *,
+    fast: float = 10.0,             # Factor while Shift is held.
+    slow: float = 0.1,              # Factor while Ctrl or Alt is held.
+    min_value: float = 0.0,         # Clamp range; min == max means unbounded.
+    max_value: float = 0.0,
+    format: str = '%.3f',
+) -> tuple[bool, float]:
+    """A drag field whose speed follows the modifiers (imgui's own Shift/Alt factors are undone first)."""
+    io = imgui.get_io()
+    builtin = (10.0 if io.key_shift else 1.0) * (0.01 if io.key_alt else 1.0)
+    effective = speed * modifier_speed(fast, slow) / builtin
+    changed, new = imgui.drag_float(label, float(value), effective, min_value, max_value, format)
+    tooltip('Drag to change, double-click to type; hold Shift for fast, Ctrl or Alt for slow.')
+    return changed, new
+
+#----------------------------------------------------------------------------
+# Automation: record where labelled controls are drawn.
+
+RECORDED_FUNCTIONS = (
+    'button', 'small_button', 'checkbox', 'radio_button', 'selectable', 'collapsing_header', 'tree_node',
+    'input_int', 'input_float', 'input_text', 'input_double',
+    'slider_float', 'slider_int', 'slider_angle', 'drag_float', 'drag_int', 'drag_float2', 'drag_int2',
+    'slider_float2', 'slider_int2', 'input_float2', 'input_int2', 'combo', 'begin_combo', 'listbox',
+    'color_edit3', 'color_edit4', 'invisible_button', 'arrow_button',
+)
+
+class ItemRecorder:
+    """While installed, records the screen rectangle of each labelled control every frame.
+
+    It wraps the module-level functions of `imgui` (so code calling `imgui.button(...)` is seen), and is
+    meant for UI automation such as end-to-end tests, which need to know where to click.
+    `on_change(label, rect)` is called when a control first appears or moves.
+    """
+
+    def __init__(self, on_change: Callable[[str, tuple[float, float, float, float]], None] | None = None):
+        self.rects: dict[str, tuple[float, float, float, float]] = {}
+        self.on_change = on_change
+        self._originals: dict[str, Callable] = {}
+
+    def _wrap(self, name: str, original: Callable) -> Callable:
+        def wrapper(label, *args, **kwargs):
+            result = original(label, *args, **kwargs)
+            x0, y0 = imgui.get_item_rect_min()
+            x1, y1 = imgui.get_item_rect_max()
+            rect = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
+            if self.rects.get(label) != rect:
+                self.rects[label] = rect
+                if self.on_change is not None:
+                    self.on_change(label, rect)
+            return result
+        wrapper.__wrapped__ = original
+        return wrapper
+
+    def install(self) -> None:
+        for name in RECORDED_FUNCTIONS:
+            original = getattr(imgui, name, None)
+            if original is not None and name not in self._originals:
+                self._originals[name] = original
+                setattr(imgui, name, self._wrap(name, original))
+
+    def uninstall(self) -> None:
+        for name, original in self._originals.items():
+            setattr(imgui, name, original)
+        self._originals.clear()
+
+#----------------------------------------------------------------------------

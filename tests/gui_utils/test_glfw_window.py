@@ -1,0 +1,117 @@
+"""GlfwWindow in a real window under Xvfb: core context, read-back, FPS cap, idling, close, no display."""
+
+import threading
+import time
+
+import glfw
+import numpy as np
+import OpenGL.GL as gl
+import pytest
+
+from gui_utils import glfw_window
+
+
+@pytest.fixture
+def window(xdisplay):
+    w = glfw_window.GlfwWindow(title='test-glfw-window', window_width=320, window_height=240, fps_limit=1000)
+    yield w
+    w.close()
+
+
+def test_core_profile_context(window):
+    assert window.context_kind == 'core'
+    version = gl.glGetString(gl.GL_VERSION)
+    assert version is not None and b'Core Profile' in version
+    assert gl.glGetString(gl.GL_RENDERER) is not None
+    assert window.framebuffer_size == (320, 240)
+    assert window.window_size == (320, 240)
+
+
+def test_read_pixels_returns_the_cleared_frame_top_row_first(window):
+    window.clear_color = (1.0, 0.0, 0.0, 1.0)
+    window.begin_frame()
+    # Paint the top 10 rows green with a scissored clear (GL's origin is at the bottom left).
+    gl.glEnable(gl.GL_SCISSOR_TEST)
+    gl.glScissor(0, 240 - 10, 320, 10)
+    gl.glClearColor(0.0, 1.0, 0.0, 1.0)
+    gl.glClear(gl.GL_COLOR_BUFFER_BIT)
+    gl.glDisable(gl.GL_SCISSOR_TEST)
+    pixels = window.read_pixels()
+    window.end_frame()
+    assert pixels.shape == (240, 320, 3) and pixels.dtype == np.uint8
+    assert (pixels[:10] == [0, 255, 0]).all()
+    assert (pixels[10:] == [255, 0, 0]).all()
+
+
+def test_fps_cap_holds(window):
+    window.fps_limit = 30
+    window.begin_frame()
+    window.end_frame()
+    start = time.perf_counter()
+    frames = 0
+    while time.perf_counter() - start < 1.0:
+        window.begin_frame()
+        window.end_frame()
+        frames += 1
+    elapsed = time.perf_counter() - start
+    fps = frames / elapsed
+    assert 24 <= fps <= 31, f'{fps:.1f} FPS with a cap of 30'
+
+
+def test_idle_frames_sleep_until_an_event_arrives(window):
+    window.fps_limit = 200
+    window.idle_timeout = 0.3
+    for _ in range(5):                       # Settle: idling starts after a few frames without input.
+        window.begin_frame(idle=True)
+        window.end_frame()
+    start = time.perf_counter()
+    window.begin_frame(idle=True)
+    window.end_frame()
+    idle_seconds = time.perf_counter() - start
+    assert idle_seconds >= 0.25, f'an idle frame took only {idle_seconds * 1000:.0f} ms'
+
+    # An event posted from another thread (as the render worker does) ends the sleep early.
+    timer = threading.Timer(0.05, glfw.post_empty_event)
+    timer.start()
+    start = time.perf_counter()
+    window.idle_timeout = 5.0
+    window.begin_frame(idle=True)
+    window.end_frame()
+    woken_seconds = time.perf_counter() - start
+    timer.join()
+    assert woken_seconds < 1.0, f'post_empty_event did not wake the idle loop ({woken_seconds:.2f} s)'
+
+    # Without idle the loop runs at the cap.
+    start = time.perf_counter()
+    for _ in range(10):
+        window.begin_frame(idle=False)
+        window.end_frame()
+    assert time.perf_counter() - start < 0.5
+
+
+def test_request_close_and_title(window):
+    assert not window.should_close()
+    window.title = 'renamed'
+    assert window.title == 'renamed'
+    window.request_close()
+    assert window.should_close()
+
+
+def test_fps_limit_must_be_positive(window):
+    with pytest.raises(ValueError, match='fps_limit'):
+        window.fps_limit = 0
+
+
+def test_missing_display_gives_a_helpful_error(monkeypatch):
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    with pytest.raises(glfw_window.DisplayUnavailableError, match='xvfb-run'):
+        glfw_window.GlfwWindow(title='never')
+
+
+def test_unreachable_display_gives_a_helpful_error(monkeypatch):
+    monkeypatch.setenv('DISPLAY', ':59999')
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    with pytest.raises(glfw_window.DisplayUnavailableError, match='xvfb-run') as info:
+        glfw_window.GlfwWindow(title='never')
+    assert 'GLFW' in str(info.value)

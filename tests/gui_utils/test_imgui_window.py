@@ -1,0 +1,91 @@
+"""ImguiWindow under Xvfb: ini file location, shipped fonts, UI scale that follows the window size."""
+
+import os
+
+import imgui
+import numpy as np
+import OpenGL.GL as gl
+import pytest
+
+from gui_utils import imgui_window
+
+
+def run_frames(window, n, draw):
+    pixels = None
+    for _ in range(n):
+        window.begin_frame()
+        draw()
+        pixels = window.end_frame(read_back=True)
+    return pixels
+
+
+def test_ini_file_lands_in_the_config_folder(xdisplay, tmp_path, monkeypatch):
+    work = tmp_path / 'cwd'
+    work.mkdir()
+    monkeypatch.chdir(work)
+    config = tmp_path / 'cfg' / 'nested'
+    window = imgui_window.ImguiWindow(config_dir=config, title='test-ini', window_width=400, window_height=300, fps_limit=1000)
+    assert window.context_kind == 'core' and b'Core Profile' in gl.glGetString(gl.GL_VERSION)
+
+    def draw():
+        imgui.begin('Panel')
+        imgui.text('hello')
+        imgui.end()
+    run_frames(window, 3, draw)
+    window.close()
+    ini = config / 'imgui.ini'
+    assert ini.is_file() and '[Window][Panel]' in ini.read_text()
+    assert os.listdir(work) == []
+
+
+def test_no_config_folder_means_no_ini_file(xdisplay, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    window = imgui_window.ImguiWindow(config_dir=None, title='test-no-ini', window_width=400, window_height=300, fps_limit=1000)
+
+    def draw():
+        imgui.begin('Panel')
+        imgui.end()
+    run_frames(window, 2, draw)
+    window.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_text_is_drawn_with_the_shipped_font_and_scales_with_the_window(xdisplay):
+    assert imgui_window.SANS_FONT.is_file() and imgui_window.MONO_FONT.is_file()
+    assert (imgui_window.FONT_DIR / 'LICENSE-DejaVu.txt').is_file()
+    window = imgui_window.ImguiWindow(title='test-font', window_width=600, window_height=400, fps_limit=1000)
+    try:
+        window.clear_color = (0, 0, 0, 1)
+        heights = {}
+
+        def draw():
+            imgui.set_next_window_position(0, 0)
+            imgui.set_next_window_size(*window.window_size)
+            imgui.begin('Text', flags=imgui.WINDOW_NO_TITLE_BAR | imgui.WINDOW_NO_BACKGROUND)
+            imgui.text('MMMMMMMMMM')
+            heights[window.window_size] = imgui.get_text_line_height()
+            imgui.end()
+        small = run_frames(window, 2, draw)
+        small_size = window.font_size
+        window.set_size(1500, 950)
+        for _ in range(20):                       # Xvfb has no window manager: the resize lands at once.
+            if window.window_size == (1500, 950):
+                break
+            run_frames(window, 1, draw)
+        big = run_frames(window, 2, draw)
+        big_size = window.font_size
+    finally:
+        window.close()
+    assert small_size == 14 and big_size > small_size
+    assert heights[(1500, 950)] > heights[(600, 400)]
+    # Text pixels: white-ish glyphs on black. The bigger font covers more rows.
+    def text_rows(pixels):
+        return int((pixels.max(axis=(1, 2)) > 128).sum())
+    assert text_rows(small) > 5
+    assert text_rows(big) > text_rows(small)
+
+
+def test_font_size_for_window_is_clamped():
+    assert imgui_window.font_size_for_window(100, 100) == 14
+    assert imgui_window.font_size_for_window(10000, 10000) == 24
+    assert imgui_window.font_size_for_window(1600, 1000) == pytest.approx(1600 / 85)
