@@ -83,7 +83,7 @@ class NetworkArgs:
 class LatentArgs:
     x: float = 0.0                              # Fractional seed position along x.
     y: float = 0.0                              # Fractional seed position along y (one row = SEED_STEP_Y seeds).
-    class_idx: int | None = None                # Class for conditional networks; None = seed % c_dim (as NVIDIA's viewer).
+    class_idx: int | None = None                # Class for conditional networks; None = drawn from the seed (RandomState(seed).randint after z, as NVIDIA's viewer).
 
     def __post_init__(self) -> None:
         _check_finite(self, 'x')
@@ -175,7 +175,7 @@ class LayerArgs:
     name: str | None = None                     # Synthesis layer to show; None = the generator output.
     view: str = 'rgb'                           # 'rgb' = channels [channel, channel + 3); 'channel' = one channel as grey.
     channel: int = 0                            # First (or only) channel shown; clamped to the layer's channel count.
-    normalize: bool = False                     # Scale the shown channels to zero mean, unit std before the gain.
+    normalize: bool = False                     # Divide each shown channel by its largest magnitude before the gain.
     gain_db: float = 0.0                        # Extra gain in dB (20 log10) applied to the shown values.
     crop_margins: bool = False                  # Cut the layer's margin pixels (StyleGAN3 layers are larger than the image).
 

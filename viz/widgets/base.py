@@ -14,6 +14,8 @@ import pathlib
 import typing
 from typing import Any, ClassVar
 
+import imgui
+
 from viz.protocol import RenderResult
 
 # Mouse buttons for drags in the image area (the app reports them in FrameContext.image_drag).
@@ -48,10 +50,14 @@ class FrameContext:
 
 
 class Widget:
-    """Base class. Subclasses set `title`, `field` and a nested frozen-or-not `State` dataclass."""
+    """Base class. Subclasses set `title`, `field` and a nested `State` dataclass.
+
+    `field` names the RenderArgs field that draw() returns; a tuple of names means draw() returns a
+    tuple of parts in that order; None means draw() returns something for the app (not a request part).
+    `request_parts(widget, returned)` turns any of these into a {field: part} dict."""
 
     title: ClassVar[str] = ''                   # Collapsing header text.
-    field: ClassVar[str | None] = None          # The RenderArgs field that draw() returns; None if not part of it.
+    field: ClassVar[str | tuple[str, ...] | None] = None
 
     @dataclasses.dataclass
     class State:
@@ -71,6 +77,41 @@ class Widget:
 
     def set_state(self, d: dict) -> None:
         self.state = state_from_dict(self.State, d, self.title or type(self).__name__)
+
+def request_parts(widget: Widget, returned: Any) -> dict[str, Any]:
+    """{RenderArgs field: part} from what widget.draw() returned; {} for widgets outside the request."""
+    if widget.field is None:
+        return {}
+    if isinstance(widget.field, tuple):
+        assert isinstance(returned, tuple) and len(returned) == len(widget.field)
+        return dict(zip(widget.field, returned))
+    return {widget.field: returned}
+
+# ----------------------------------------------------------------------------
+# Small drawing helpers shared by the widgets.
+
+ERROR_RGBA = (1.0, 0.4, 0.35, 1.0)
+WARNING_RGBA = (1.0, 0.8, 0.3, 1.0)
+DIM_RGBA = (0.65, 0.65, 0.65, 1.0)
+
+
+def message(text: str, rgba: tuple[float, float, float, float] = ERROR_RGBA) -> None:
+    """Wrapped coloured text, for inline errors and notes."""
+    imgui.push_style_color(imgui.COLOR_TEXT, *rgba)
+    try:
+        imgui.text_wrapped(text)
+    finally:
+        imgui.pop_style_color()
+
+
+def label_width(ctx: FrameContext) -> float:
+    """Width of the label column, from the font size."""
+    return ctx.font_size * 6.5
+
+
+def current_network(ctx: FrameContext) -> Any:
+    """The NetworkSummary of the newest result, or None."""
+    return ctx.result.network if ctx.result is not None else None
 
 # ----------------------------------------------------------------------------
 # State <-> JSON with type checks derived from the State dataclass' annotations.
