@@ -22,6 +22,8 @@ from viz.protocol import RenderResult
 DRAG_BUTTON_LATENT = 0                          # Left drag: move the latent position.
 DRAG_BUTTON_TRANSFORM = 1                       # Right drag: translate the input (with ctrl: rotate).
 
+SEED_LIMIT = (1 << 31) - 1                      # Largest seed an imgui integer field holds (int32).
+
 # Shortcut actions the app may put into FrameContext.keys.
 KEY_ACTIONS = ('next_seed', 'prev_seed', 'next_seed_row', 'prev_seed_row', 'toggle_animation', 'reset_view')
 
