@@ -23,17 +23,31 @@ import torch
 from viz import render_ops
 from viz.protocol import LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
 
-# load_fn(source, device, key) -> generator module (eval mode, on `device`).
-LoadFn = Callable[[str, str, 'str | None'], torch.nn.Module]
+# load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
+# be called with progress text while it loads (e.g. download progress).
+LoadFn = Callable[[str, str, 'str | None', 'Callable[[str], None] | None'], torch.nn.Module]
 
 
 class RenderError(ValueError):
     """A request this network or machine cannot honour (unavailable device, class out of range, ...)."""
 
 
-def default_load(source: str, device: str, key: str | None) -> torch.nn.Module:
+def default_load(source: str, device: str, key: str | None, progress: Callable[[str], None] | None = None) -> torch.nn.Module:
+    """sg3.load_generator, reporting download progress for URLs (at most every 0.2 s)."""
     import sg3
-    return sg3.load_generator(source, device=device, key=key)
+    kwargs: dict[str, Any] = {}
+    if progress is not None and source.lower().startswith(('http://', 'https://')):
+        last = [0.0]
+
+        def report(done: int, total: int | None) -> None:
+            now = time.perf_counter()
+            if now - last[0] < 0.2 and done != total:
+                return
+            last[0] = now
+            size = f'{done / 1e6:.1f} of {total / 1e6:.1f} MB ({100 * done / total:.0f}%)' if total else f'{done / 1e6:.1f} MB'
+            progress(f'Downloading {source}: {size}')
+        kwargs['progress'] = report
+    return sg3.load_generator(source, device=device, key=key, **kwargs)
 
 
 def resolve_device(name: str) -> str:
@@ -130,7 +144,7 @@ class Renderer:
         if progress is not None:
             progress(f'Loading {source} on {device}...')
         try:
-            G = self._load_fn(source, device, key)
+            G = self._load_fn(source, device, key, progress)
         except Exception as e:
             self._failed = (net_key, format_error(e))
             raise

@@ -2,6 +2,8 @@
 of the generator and hooks of the test's own, converted with the documented 8-bit formula."""
 
 import dataclasses
+import functools
+import http.server
 import threading
 
 import numpy as np
@@ -14,7 +16,7 @@ from viz import render_ops
 from viz.protocol import (LatentArgs, LayerArgs, NetworkArgs, NoiseArgs, PerformanceArgs, RenderArgs, RenderResult,
     StyleMixArgs, TransformArgs, TruncationArgs)
 from viz.render_worker import RenderWorker
-from viz.renderer import Renderer, resolve_device
+from viz.renderer import Renderer, default_load, resolve_device
 
 Z_DIM = 8
 
@@ -63,7 +65,7 @@ class Loader:
         self.nets = {'tiny:sg3': build_sg3(), 'tiny:sg2': build_sg2()}
         self.calls: list[tuple] = []
 
-    def __call__(self, source, device, key):
+    def __call__(self, source, device, key, progress=None):
         self.calls.append((source, device, key))
         if source not in self.nets:
             raise CheckpointError(f'network {source!r}: no such file or built-in; expected a path, URL or builtin:NAME')
@@ -449,3 +451,43 @@ def test_untransform_of_a_band_limited_signal_matches_the_analytic_shift():
     mi = np.linalg.inv(m)
     wrong = signal(mi[0, 0] * px + mi[0, 1] * py + mi[0, 2], mi[1, 0] * px + mi[1, 1] * py + mi[1, 2])
     assert (z[0, 0].double() - wrong)[inner, inner].abs().max() > 0.5
+
+# ----------------------------------------------------------------------------
+# The real loader: files, URLs (a local server) and built-in names.
+
+
+def test_default_loader_file_url_and_unknown_builtin(loader, tmp_path, monkeypatch):
+    save_network = pytest.importorskip('sg3.checkpoint').save_network  # The loader lands with the checkpoint module.
+    G = loader.nets['tiny:sg2']
+    path = tmp_path / 'tiny.safetensors'
+    save_network(G, str(path))
+    renderer = Renderer(load_fn=default_load)
+    latent = LatentArgs(x=2, class_idx=1)
+    expected = to_uint8(G(z_of(2), torch.eye(3)[1:2], noise_mode='const'))
+    from_file = renderer.render(RenderArgs(network=NetworkArgs(source=str(path)), latent=latent, performance=CPU))
+    assert_image(from_file, expected)
+    assert from_file.network.architecture == 'stylegan2' and from_file.network.source == str(path)
+
+    # Over HTTP from 127.0.0.1, with download progress reported while loading.
+    monkeypatch.setenv('SG3_CACHE_DIR', str(tmp_path / 'cache'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f'http://127.0.0.1:{server.server_address[1]}/tiny.safetensors'
+        reports = []
+        from_url = renderer.render(RenderArgs(network=NetworkArgs(source=url), latent=latent, performance=CPU),
+            stamp=5, progress=reports.append)
+        missing = renderer.render(RenderArgs(network=NetworkArgs(source=url.replace('tiny', 'gone')), performance=CPU))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_image(from_url, expected)
+    texts = [r.loading for r in reports]
+    assert texts[0].startswith(f'Loading {url}') and any(t.startswith(f'Downloading {url}') and '(100%)' in t for t in texts)
+    assert missing.image is None and '404' in missing.error
+
+    unknown = renderer.render(RenderArgs(network=NetworkArgs(source='builtin:nope'), performance=CPU))
+    assert unknown.image is None and "'builtin:nope'" in unknown.error and 'builtin:sg3-t' in unknown.error
