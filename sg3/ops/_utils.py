@@ -1,5 +1,7 @@
 """Argument parsing shared by the ops."""
 
+import numbers
+
 import torch
 
 #----------------------------------------------------------------------------
@@ -15,10 +17,11 @@ def parse_scaling(scaling: int | list | tuple) -> tuple[int, int]:
 
 def parse_padding(padding: int | list | tuple) -> tuple[int, int, int, int]:
     """Padding as (x0, x1, y0, y1) from an int, [px, py] or [px0, px1, py0, py1]."""
-    if isinstance(padding, int):
+    if isinstance(padding, numbers.Integral):
         padding = [padding, padding]
     assert isinstance(padding, (list, tuple)), f'bad padding {padding!r}'
-    assert all(isinstance(p, int) for p in padding), f'bad padding {padding!r}'
+    assert all(isinstance(p, numbers.Integral) for p in padding), f'bad padding {padding!r}'
+    padding = [int(p) for p in padding]
     if len(padding) == 2:
         px, py = padding
         padding = [px, px, py, py]

@@ -122,8 +122,6 @@ def test_design_lowpass_filter_radial_odd_and_even(numtaps):
     np.testing.assert_allclose(f, f.T, rtol=0, atol=1e-7)
     np.testing.assert_allclose(f, f[::-1, ::-1], rtol=0, atol=1e-7)
 
-@pytest.mark.xfail(strict=True, reason='sg3.filters evaluates J1 with torch.special.bessel_j1, which is off by up '
-    'to ~5e-7 near x = 5 in float64; the radial taps then differ from the scipy design by up to ~44 float32 ulps')
 def test_design_lowpass_filter_radial_exact_to_float32():
     # NVIDIA designs the jinc filter in float64 with scipy.special.j1 and rounds it to float32;
     # a float64-accurate J1 reproduces that to within one float32 ulp.
