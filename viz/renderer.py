@@ -81,14 +81,18 @@ class _LRU(collections.OrderedDict):
         super().__init__()
         self.size = size
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
     def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
         if key in self:
             self.move_to_end(key)
             return self[key]
         value = make()
         self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
         return value
 
 
@@ -102,7 +106,7 @@ class Renderer:
         self._load_fn = load_fn
         self._networks = _LRU(max_networks)         # (source, key, device) -> (G, NetworkSummary)
         self._mappings = _LRU(max_mappings)         # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
-        self._layer_lists: dict = {}                # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
+        self._layer_lists = _LRU(16)                # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
         self._failed: tuple[tuple, str] | None = None  # Last failed load: (net key, message), not retried until the source changes.
 
     # ------------------------------------------------------------------------

@@ -284,6 +284,19 @@ def test_untransform_resamples_the_output_back(renderer, loader):
     plain = renderer.render(request(latent=LatentArgs(x=2), transform=TransformArgs(untransform=True)))
     assert_image(plain, to_uint8(G(z_of(2), None)))
 
+def test_untransform_of_a_layer_uses_the_layer_sampling_rate(renderer, loader):
+    G = loader.nets['tiny:sg3']
+    xf = TransformArgs(x=0.25, angle_deg=-20, untransform=True)
+    result = renderer.render(request(latent=LatentArgs(x=2), transform=xf, layer=LayerArgs(name='L1_36_16')))
+    G.synthesis.input.transform.copy_(torch.from_numpy(np.linalg.inv(xf.matrix())))
+    try:
+        feat = capture_with_hook(G, G.mapping(z_of(2), None), 'L1_36_16')
+    finally:
+        G.synthesis.input.transform.copy_(torch.eye(3))
+    # 36 pixels with 16 samples per image width: the transform's unit is 16 pixels, not 36.
+    assert_image(result, to_uint8(render_ops.untransform(feat, xf.matrix(), unit=16)[:, :3]))
+
+
 # ----------------------------------------------------------------------------
 # Layer capture and layer view.
 
@@ -491,3 +504,13 @@ def test_default_loader_file_url_and_unknown_builtin(loader, tmp_path, monkeypat
 
     unknown = renderer.render(RenderArgs(network=NetworkArgs(source='builtin:nope'), performance=CPU))
     assert unknown.image is None and "'builtin:nope'" in unknown.error and 'builtin:sg3-t' in unknown.error
+
+
+def test_renderer_and_worker_import_no_gui_modules():
+    import subprocess
+    import sys
+    code = ('import sys, viz.renderer, viz.render_worker, viz.render_ops, viz.protocol; '
+        'bad = [m for m in sys.modules if m.split(".")[0] in ("imgui", "glfw", "OpenGL", "gui_utils")] or '
+        '[m for m in sys.modules if m.startswith("viz.widgets")]; print(bad); sys.exit(1 if bad else 0)')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=str(__import__('pathlib').Path(__file__).parents[2]))
+    assert done.returncode == 0, done.stdout + done.stderr

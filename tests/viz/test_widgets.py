@@ -474,3 +474,12 @@ def test_every_widget_draws_with_no_result_and_round_trips(gui):
         parts.update(request_parts(w, gui.frame(w)))
         roundtrip(w)
     assert RenderArgs(**parts) == RenderArgs()
+
+
+def test_widgets_import_no_torch():
+    import subprocess
+    import sys
+    code = ('import sys, viz.widgets; bad = [m for m in sys.modules if m.split(".")[0] == "torch" or m == "viz.renderer"]; '
+        'print(bad); sys.exit(1 if bad else 0)')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=str(pathlib.Path(__file__).parents[2]))
+    assert done.returncode == 0, done.stdout + done.stderr
