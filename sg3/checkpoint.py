@@ -141,7 +141,8 @@ def _load_pickle(path: str, source: str, key: str|None) -> tuple[torch.nn.Module
     except RecursionError:
         raise CheckpointError(f'{source}: the pickle is nested too deeply to be a network file') from None
     except Exception as e: # Truncated or corrupted streams raise many types (EOFError, UnpicklingError, ValueError...).
-        raise CheckpointError(f'{source}: not a readable network pickle; the file may be truncated or corrupted '
+        raise CheckpointError(f'{source}: not a readable network pickle; expected an NVIDIA .pkl or our .safetensors file, '
+            'and this one may be truncated or corrupted '
             f'({type(e).__name__}: {checkpoint_pickle.short_repr(str(e))})') from None
     del data
     try:

@@ -14,6 +14,7 @@ import io
 import math
 import pickle
 import reprlib
+import zipfile
 
 import numpy as np
 import torch
@@ -216,7 +217,7 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         stand_in = ALLOWED_GLOBALS.get((module, name))
         if stand_in is None:
-            raise FormatProblem(f'refused to load the global {short_repr(module)}.{short_repr(name)}: it is not part of '
+            raise FormatProblem(f'refused to load the global {short_repr(f"{module}.{name}")}: it is not part of '
                 'NVIDIA\'s network pickle format, and loading it could run code from the file')
         return stand_in
 
@@ -234,12 +235,12 @@ def network_tensors(root: PersistentRecord) -> tuple[dict, set]:
     """Return ({dotted name: TensorRecord}, {names of non-persistent buffers}) of `root` and its children."""
     tensors = {}
     optional = set()
-    visiting = set()
+    visited = set()
 
     def walk(record: PersistentRecord, prefix: str, depth: int) -> None:
-        if depth > MAX_MODULE_DEPTH or id(record) in visiting:
-            raise FormatProblem(f'the module tree under {prefix or "the network"} is cyclic or nested more than {MAX_MODULE_DEPTH} deep')
-        visiting.add(id(record))
+        if depth > MAX_MODULE_DEPTH or id(record) in visited: # A real network holds each module once.
+            raise FormatProblem(f'the module tree at {prefix or "the network"} is cyclic, shared or nested more than {MAX_MODULE_DEPTH} deep')
+        visited.add(id(record))
         non_persistent = record.state.get('_non_persistent_buffers_set') or set()
         for group in ['_parameters', '_buffers']:
             entries = record.state.get(group, {})
@@ -262,7 +263,6 @@ def network_tensors(root: PersistentRecord) -> tuple[dict, set]:
             if not isinstance(name, str) or not isinstance(child, PersistentRecord):
                 raise FormatProblem(f'submodule {prefix}{short_repr(name)} is {type(child).__name__}, expected a persistent network object')
             walk(child, f'{prefix}{name}.', depth + 1)
-        visiting.discard(id(record))
 
     walk(root, '', 0)
     return tensors, optional
@@ -281,9 +281,22 @@ def class_names(root: PersistentRecord) -> set:
         stack.extend((child, depth + 1) for child in record.children().values())
     return names
 
+def _check_zip_blob(blob: bytes) -> None:
+    """torch.save's zip format stores records uncompressed; refuse compressed (possibly inflating) records."""
+    if not blob.startswith(b'PK\x03\x04'):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            records = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise FormatProblem(f'a storage blob is a damaged zip archive ({e})') from None
+    if any(record.compress_type != zipfile.ZIP_STORED or record.file_size > len(blob) for record in records):
+        raise FormatProblem('a storage blob is a zip archive with compressed records; torch.save writes them uncompressed')
+
 def materialize(record: TensorRecord, storages: dict) -> torch.Tensor:
     """Turn a TensorRecord into a CPU tensor. `storages` caches storages shared between tensors."""
     if id(record.storage) not in storages:
+        _check_zip_blob(record.storage.blob)
         try:
             storage = torch.load(io.BytesIO(record.storage.blob), map_location='cpu', weights_only=True)
         except Exception as e:
@@ -300,20 +313,34 @@ def materialize(record: TensorRecord, storages: dict) -> torch.Tensor:
         raise FormatProblem(f'a tensor of size {list(record.size)} does not fit in its storage of {numel} elements')
     return torch.empty([0], dtype=dtype).set_(untyped, record.offset, record.size, record.stride)
 
-def to_plain(value, depth: int = 0):
-    """Plain Python (dict, list, str, numbers, None) of an unpickled value, for kwargs and metadata."""
-    if depth > 32:
-        raise FormatProblem('constructor arguments are nested too deeply')
-    if isinstance(value, dict):
-        return {to_plain(key, depth + 1): to_plain(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(item, depth + 1) for item in value]
-    if isinstance(value, NdarrayRecord):
-        return None if value.array is None else value.array.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise FormatProblem(f'unexpected {type(value).__name__} among constructor arguments or metadata')
+def to_plain(value, budget: int = 100_000):
+    """Plain Python (dict, list, str, numbers, None) of an unpickled value, for kwargs and metadata.
+
+    The pickle memo lets a small file reference one object many times over; `budget` bounds the number of
+    values produced, so that a file built to expand exponentially is refused rather than followed."""
+    remaining = [budget]
+
+    def convert(value, depth: int):
+        remaining[0] -= 1
+        if remaining[0] < 0 or depth > 32:
+            raise FormatProblem('constructor arguments or metadata are nested too deeply or too large')
+        if isinstance(value, dict):
+            converted = {}
+            for key, item in value.items():
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    raise FormatProblem(f'unexpected {type(key).__name__} key among constructor arguments or metadata')
+                converted[key] = convert(item, depth + 1)
+            return converted
+        if isinstance(value, (list, tuple)):
+            return [convert(item, depth + 1) for item in value]
+        if isinstance(value, NdarrayRecord):
+            return None if value.array is None else value.array.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise FormatProblem(f'unexpected {type(value).__name__} among constructor arguments or metadata')
+
+    return convert(value, 0)
 
 #----------------------------------------------------------------------------

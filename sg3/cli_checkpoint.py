@@ -55,7 +55,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 def _fail(message: str) -> int:
     print(f'error: {message}', file=sys.stderr)
-    return 1
+    return 2 # As `python -m sg3` does for other user errors.
 
 def _print_progress(done: int, total: int|None) -> None:
     text = f'{done / 1e6:.1f} MB' if total is None else f'{done / 1e6:.1f} / {total / 1e6:.1f} MB'

@@ -252,9 +252,9 @@ def test_cli_convert_and_info(small_snapshot, tmp_path, capsys):
     assert 'Keys in file: G, D, G_ema, augment_pipe, training_set_kwargs (using G)' in capsys.readouterr().out
 
     # User errors: a clear message on stderr and a non-zero exit code.
-    assert run_cli('info', str(tmp_path / 'missing.pkl')) == 1
+    assert run_cli('info', str(tmp_path / 'missing.pkl')) == 2
     assert 'missing.pkl: no such file' in capsys.readouterr().err
-    assert run_cli('convert', path, str(tmp_path / 'out.pkl')) == 1
+    assert run_cli('convert', path, str(tmp_path / 'out.pkl')) == 2
     assert 'must end in .safetensors' in capsys.readouterr().err
     assert not (tmp_path / 'out.pkl').exists()
 
