@@ -1,0 +1,122 @@
+"""Loading networks from http(s) URLs: a local HTTP server on 127.0.0.1 serves good, missing and
+interrupted downloads; the cache keeps only complete files and is reused."""
+
+import http.server
+import os
+import socket
+import threading
+
+import pytest
+import torch
+
+from sg3 import checkpoint
+from sg3.errors import CheckpointError
+from tests.sg3 import pickle_writer
+
+#----------------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def network_bytes():
+    G, init_kwargs, architecture = pickle_writer.random_generator('stylegan2', seed=3)
+    return G, pickle_writer.dumps(pickle_writer.snapshot(pickle_writer.generator_object(G.state_dict(), init_kwargs, architecture)))
+
+@pytest.fixture(scope='module')
+def server(network_bytes):
+    """Serves /net.pkl (with length), /stream.pkl (no length), /cut.pkl (closes halfway) and 404 otherwise."""
+    _, data = network_bytes
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            if self.path not in ('/net.pkl', '/stream.pkl', '/cut.pkl'):
+                self.send_error(404, 'Not Found')
+                return
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/octet-stream')
+            if self.path != '/stream.pkl':
+                self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.close_connection = True
+            self.wfile.write(data[:len(data) // 2] if self.path == '/cut.pkl' else data)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}', requests
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+def same_outputs(G1, G2) -> bool:
+    z = torch.randn([2, G1.z_dim], generator=torch.Generator().manual_seed(0))
+    return torch.equal(G1(z, None, noise_mode='const'), G2(z, None, noise_mode='const'))
+
+#----------------------------------------------------------------------------
+
+def test_download_progress_and_reuse(tmp_path, server, network_bytes):
+    url, requests = server
+    G, data = network_bytes
+    cache = tmp_path / 'cache'
+    calls = []
+    loaded = checkpoint.load_network(f'{url}/net.pkl', cache_dir=str(cache), progress=lambda done, total: calls.append((done, total)))
+    assert same_outputs(loaded.G, G)
+    assert loaded.info.source == f'{url}/net.pkl'
+    assert loaded.info.path == checkpoint.cached_path(f'{url}/net.pkl', str(cache))
+    assert os.listdir(cache) == [os.path.basename(loaded.info.path)] and loaded.info.path.endswith('_net.pkl')
+    assert open(loaded.info.path, 'rb').read() == data
+    assert calls[0] == (0, len(data)) and calls[-1] == (len(data), len(data))
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+
+    # The next time, the cached file is used: no request, no progress.
+    count = len(requests)
+    calls.clear()
+    again = checkpoint.load_network(f'{url}/net.pkl', cache_dir=str(cache), progress=lambda done, total: calls.append((done, total)))
+    assert len(requests) == count and calls == []
+    assert same_outputs(again.G, G)
+
+def test_cache_folder_from_environment(tmp_path, server, network_bytes, monkeypatch):
+    url, _ = server
+    monkeypatch.setenv('SG3_CACHE_DIR', str(tmp_path / 'from-env'))
+    calls = []
+    loaded = checkpoint.load_network(f'{url}/stream.pkl', progress=lambda done, total: calls.append((done, total)))
+    assert loaded.info.path.startswith(str(tmp_path / 'from-env') + os.sep)
+    assert calls[-1] == (len(network_bytes[1]), None) # No Content-Length: the total is unknown.
+    monkeypatch.delenv('SG3_CACHE_DIR')
+    assert checkpoint.cache_folder() == os.path.expanduser(os.path.join('~', '.cache', 'sg3-viz', 'downloads'))
+
+def test_http_error(tmp_path, server):
+    url, _ = server
+    cache = tmp_path / 'cache'
+    with pytest.raises(CheckpointError, match=rf'^{url}/nothing.pkl: the server answered HTTP 404 Not Found; expected the network file'):
+        checkpoint.load_network(f'{url}/nothing.pkl', cache_dir=str(cache))
+    assert os.listdir(cache) == []
+
+def test_interrupted_download_keeps_nothing(tmp_path, server):
+    url, _ = server
+    cache = tmp_path / 'cache'
+    with pytest.raises(CheckpointError, match=rf'^{url}/cut.pkl: the download was interrupted .*nothing was kept, try again'):
+        checkpoint.load_network(f'{url}/cut.pkl', cache_dir=str(cache))
+    assert os.listdir(cache) == []
+
+def test_offline(tmp_path):
+    with socket.socket() as sock: # A port that nothing listens on.
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    url = f'http://127.0.0.1:{port}/net.pkl'
+    with pytest.raises(CheckpointError, match=rf'^{url}: could not connect .*check the network connection, or download the file yourself'):
+        checkpoint.load_network(url, cache_dir=str(tmp_path / 'cache'))
+    assert os.listdir(tmp_path / 'cache') == []
+
+def test_cached_names():
+    a = checkpoint.cached_path('https://example.org/models/stylegan3-t-ffhq-1024x1024.pkl', '/c')
+    b = checkpoint.cached_path('https://example.org/other/stylegan3-t-ffhq-1024x1024.pkl', '/c')
+    assert a != b and a.startswith('/c/') and a.endswith('_stylegan3-t-ffhq-1024x1024.pkl')
+    assert checkpoint.cached_path('https://example.org/', '/c').endswith('_network')
+    assert '..' not in checkpoint.cached_path('https://example.org/../..', '/c')
+    assert checkpoint.is_url('HTTPS://x/y') and checkpoint.is_url('http://x') and not checkpoint.is_url('ftp://x') and not checkpoint.is_url('net.pkl')
+
+#----------------------------------------------------------------------------
