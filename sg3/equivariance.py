@@ -362,9 +362,9 @@ def input_transform(G: torch.nn.Module) -> torch.Tensor:
     return transform
 
 
-def _check_kind(kind: str) -> None:
+def _check_kind(kind: str, name: str = 'kind') -> None:
     if kind not in KINDS:
-        raise EquivarianceError(f'kind = {kind!r}: expected one of {", ".join(KINDS)}')
+        raise EquivarianceError(f'{name} = {kind!r}: expected one of {", ".join(KINDS)}')
 
 
 def _synthesize(G: torch.nn.Module, ws: torch.Tensor, transform: torch.Tensor, matrix: torch.Tensor, noise_mode: str) -> torch.Tensor:
@@ -412,7 +412,7 @@ def kind_input_transform(
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class EquivariancePair:
-    kind:      str                          # 'eqt', 'eqt_frac' or 'eqr'.
+    mode:      str                          # 'eqt', 'eqt_frac' or 'eqr'.
     translate: tuple[float, float]          # Translation used (image sizes; whole pixels for 'eqt').
     angle:     float                        # Rotation used (radians; 0 for the translations).
     identity:  torch.Tensor                 # [N, C, H, W] render with the identity input transform (reusable).
@@ -428,7 +428,7 @@ class EquivariancePair:
 def equivariance_pair(
     G:          torch.nn.Module,            # StyleGAN3 generator (anything with synthesis.input.transform).
     ws:         torch.Tensor,               # [N, num_ws, w_dim] intermediate latents.
-    kind:       str = 'eqt_frac',           # 'eqt' (whole pixels), 'eqt_frac' (sub-pixel) or 'eqr' (rotation).
+    mode:       str = 'eqt_frac',           # 'eqt' (whole pixels), 'eqt_frac' (sub-pixel) or 'eqr' (rotation).
     translate:  tuple[float, float] = (0.0, 0.0),   # (tx, ty) in image sizes, positive = right / down.
     angle:      float = 0.0,                # Rotation in radians (NVIDIA's make_transform sign).
     identity:   torch.Tensor | None = None, # Render of `ws` with the identity transform, if already known.
@@ -439,13 +439,13 @@ def equivariance_pair(
     Passing the `identity` of an earlier pair with the same `ws` makes this cost one forward pass.
     The input transform buffer is restored before returning.
     """
-    _check_kind(kind)
+    _check_kind(mode, 'mode')
     transform = input_transform(G)
     tx, ty = (float(v) for v in translate)
     angle = float(angle)
-    if kind == 'eqt':
+    if mode == 'eqt':
         tx, ty = _round_translation(tx, ty, G)
-    if kind == 'eqr':
+    if mode == 'eqr':
         tx, ty = 0.0, 0.0
     else:
         angle = 0.0
@@ -453,7 +453,7 @@ def equivariance_pair(
     try:
         if identity is None:
             identity = _synthesize(G, ws, transform, torch.eye(3), noise_mode)
-        generated = _synthesize(G, ws, transform, kind_input_transform(kind, (tx, ty), angle), noise_mode)
+        generated = _synthesize(G, ws, transform, kind_input_transform(mode, (tx, ty), angle), noise_mode)
     finally:
         with torch.no_grad():
             transform.copy_(saved)
@@ -461,10 +461,10 @@ def equivariance_pair(
     if identity.shape != generated.shape:
         raise EquivarianceError(f'identity = {tuple(identity.shape)}: expected the shape of the render, {tuple(generated.shape)}')
     identity = identity.to(generated.device, torch.float32)
-    reference, compared, mask = _apply_kind(kind, identity, generated, (tx, ty), angle)
+    reference, compared, mask = _apply_kind(mode, identity, generated, (tx, ty), angle)
     error = error_map(reference, compared, mask)
     mse = masked_mse(error, mask)
-    return EquivariancePair(kind=kind, translate=(tx, ty), angle=angle, identity=identity, reference=reference,
+    return EquivariancePair(mode=mode, translate=(tx, ty), angle=angle, identity=identity, reference=reference,
         generated=generated, compared=compared, mask=mask, error=error, mse=mse, psnr=psnr(mse))
 
 

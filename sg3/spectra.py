@@ -371,7 +371,7 @@ def average_layer_spectrum(
     if not seeds:
         raise SpectrumError('seeds = []: expected at least one seed')
     design = layer_design(G, layer_name)
-    device = next(iter(G.parameters())).device
+    device = next(iter(G.parameters()), torch.empty([])).device
     acc = SpectrumAccumulator(beta=beta, interp=interp, sampling_rate=design.sampling_rate)
     if progress is not None:
         progress(0, len(seeds))

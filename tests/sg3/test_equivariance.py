@@ -345,6 +345,11 @@ def test_pair_reuses_identity_render_and_matches_operators() -> None:
     assert rotated.translate == (0.0, 0.0) and rotated.angle == 0.5
     pseudo, _ = eq.apply_fractional_pseudo_rotation(rotated.generated, 0.5)
     assert torch.allclose(rotated.compared, pseudo)
+    assert (first.mode, second.mode, rotated.mode) == ('eqt', 'eqt_frac', 'eqr')
+    with pytest.raises(eq.EquivarianceError, match='identity'):
+        eq.equivariance_pair(G, ws, 'eqt', (0.1, 0.0), identity=torch.zeros(1, 3, 8, 8))
+    with pytest.raises(eq.EquivarianceError, match="mode = 'rot'"):
+        eq.equivariance_pair(G, ws, 'rot', angle=0.5)
 
 
 def test_pair_of_equivariant_pattern_matches_psnr_of_moved_pattern() -> None:
