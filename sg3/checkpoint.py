@@ -7,7 +7,6 @@ arguments, and every tensor is checked against what those classes expect.
 
 import dataclasses
 import hashlib
-import itertools
 import http.client
 import os
 import re
@@ -79,15 +78,17 @@ class LoadedNetwork:
 #----------------------------------------------------------------------------
 
 def load_network(
-    source:     str,                        # Path to an NVIDIA pickle or our .safetensors file, or an http(s) URL.
+    source:     str,                        # Path (str or PathLike) to an NVIDIA pickle or our .safetensors file, or an http(s) URL.
     key:        str|None = None,            # Snapshot key to take the generator from; None = 'G_ema', else 'G'.
     cache_dir:  str|None = None,            # Download folder for URLs; None = $SG3_CACHE_DIR or ~/.cache/sg3-viz/downloads.
     progress:   ProgressCallback|None = None,   # Called with (bytes done, bytes total or None) while downloading.
 ) -> LoadedNetwork:
     """Load a generator without executing anything from the file. Raises CheckpointError for bad input."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
     if not isinstance(source, str) or not source:
         raise CheckpointError(f'network source must be a non-empty path or URL string, got {source!r}')
-    path = download(source, cache_dir=cache_dir, progress=progress) if is_url(source) else source
+    path = download(source, cache_dir=cache_dir, progress=progress) if is_url(source) else os.path.expanduser(source)
     head = _read_head(path, source)
     if checkpoint_format.looks_like_safetensors(head):
         if key is not None:
@@ -132,10 +133,9 @@ def _read_head(path: str, source: str) -> bytes:
 # NVIDIA's pickles.
 
 def _load_pickle(path: str, source: str, key: str|None) -> tuple[torch.nn.Module, dict]:
-    with open(path, 'rb') as f:
-        data = f.read()
     try:
-        top = checkpoint_pickle.unpickle(data)
+        with open(path, 'rb') as f:
+            top = checkpoint_pickle.unpickle(f)
     except checkpoint_pickle.FormatProblem as e:
         raise CheckpointError(f'{source}: {e}') from None
     except RecursionError:
@@ -144,7 +144,6 @@ def _load_pickle(path: str, source: str, key: str|None) -> tuple[torch.nn.Module
         raise CheckpointError(f'{source}: not a readable network pickle; expected an NVIDIA .pkl or our .safetensors file, '
             'and this one may be truncated or corrupted '
             f'({type(e).__name__}: {checkpoint_pickle.short_repr(str(e))})') from None
-    del data
     try:
         record, keys, chosen_key, training_set_kwargs = _pick_generator(top, key)
         architecture = detect_architecture(record)
@@ -246,9 +245,9 @@ def build_generator(
     """Construct our generator and give it every tensor of its state dict. Raises FormatProblem on mismatch."""
     cls = _generator_class(architecture)
     try:
-        G = _construct(cls, init_kwargs, device='meta', architecture=architecture)
-    except checkpoint_pickle.FormatProblem: # Retry for real: either that works, or it raises the same problem.
-        G = _construct(cls, init_kwargs, device='cpu', architecture=architecture)
+        G = _construct(cls, init_kwargs, architecture, random_init=False)
+    except checkpoint_pickle.FormatProblem: # Retry as the class means to run: either that works, or it raises the same problem.
+        G = _construct(cls, init_kwargs, architecture, random_init=True)
     expected = {name: tuple(tensor.shape) for name, tensor in G.state_dict().items()}
     missing = [name for name in expected if name not in shapes]
     unexpected = [name for name in shapes if name not in expected and name not in optional]
@@ -262,26 +261,38 @@ def build_generator(
     for name in expected:
         tensor = read_tensor(name)
         state_dict[name] = tensor.contiguous() if tensor.dtype == torch.float32 else tensor.to(torch.float32).contiguous()
+    if _has_tensors_outside_state_dict(G): # Those would keep the uninitialized values: construct properly instead.
+        G = _construct(cls, init_kwargs, architecture, random_init=True)
     G.load_state_dict(state_dict, strict=True, assign=True)
-    if _has_meta_tensors(G): # Something built in __init__ is not in the state dict: construct for real instead.
-        G = _construct(cls, init_kwargs, device='cpu', architecture=architecture)
-        G.load_state_dict(state_dict, strict=True, assign=True)
     return G
 
-def _construct(cls, init_kwargs: dict, device: str, architecture: str) -> torch.nn.Module:
-    """Our generator, its tensors on `device` ('meta' = shapes only, nothing allocated or initialized)."""
+class _UninitializedRandom(torch.overrides.TorchFunctionMode):
+    """Turns torch.randn / torch.rand into torch.empty: random initial weights that the file replaces anyway
+    cost more than the rest of loading (and would consume the caller's random numbers)."""
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if func is torch.randn or func is torch.rand:
+            kwargs.pop('generator', None)
+            return torch.empty(*args, **kwargs)
+        return func(*args, **kwargs)
+
+def _construct(cls, init_kwargs: dict, architecture: str, random_init: bool) -> torch.nn.Module:
+    """Our generator on the CPU; with random_init=False its random weights are left uninitialized."""
     try:
-        with torch.random.fork_rng(devices=[]), torch.device(device): # Leave the caller's random state alone.
-            return cls(**init_kwargs)
+        with torch.random.fork_rng(devices=[]): # Leave the caller's random state alone.
+            if random_init:
+                return cls(**init_kwargs)
+            with _UninitializedRandom():
+                return cls(**init_kwargs)
     except Exception as e: # Whatever the constructor raises for arguments it does not support.
         raise checkpoint_pickle.FormatProblem(f'its constructor arguments are not supported by our {ARCHITECTURE_TITLES[architecture]} generator '
             f'({type(e).__name__}: {checkpoint_pickle.short_repr(str(e))}); arguments: {checkpoint_pickle.short_repr(init_kwargs)}') from None
 
-def _has_meta_tensors(module: torch.nn.Module) -> bool:
-    for submodule in module.modules():
-        for value in itertools.chain(submodule._parameters.values(), submodule._buffers.values(), vars(submodule).values()):
-            if isinstance(value, torch.Tensor) and value.is_meta:
-                return True
+def _has_tensors_outside_state_dict(G: torch.nn.Module) -> bool:
+    """True if some tensor of G (a non-persistent buffer, a plain tensor attribute) is not in its state dict."""
+    for module in G.modules():
+        if module._non_persistent_buffers_set or any(isinstance(value, torch.Tensor) for value in vars(module).values()):
+            return True
     return False
 
 #----------------------------------------------------------------------------

@@ -224,9 +224,9 @@ class RestrictedUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         raise FormatProblem(f'unexpected persistent id {short_repr(pid)}; NVIDIA\'s network pickles have none')
 
-def unpickle(data: bytes):
-    """Unpickle `data` with the restricted unpickler. Raises FormatProblem or whatever pickle raises."""
-    return RestrictedUnpickler(io.BytesIO(data)).load()
+def unpickle(file):
+    """Unpickle from a binary file object with the restricted unpickler. Raises FormatProblem or whatever pickle raises."""
+    return RestrictedUnpickler(file).load()
 
 #----------------------------------------------------------------------------
 # Walking a persistent network and materializing its tensors.

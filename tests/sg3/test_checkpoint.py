@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -206,7 +207,7 @@ def test_key_selection(small_snapshot, tmp_path):
 
 def test_info_and_describe(small_snapshot):
     path, G_ema, _ = small_snapshot
-    info = checkpoint.load_network(path).info
+    info = checkpoint.load_network(pathlib.Path(path)).info
     assert info.source == path and info.path == os.path.abspath(path)
     assert info.keys == ('G', 'D', 'G_ema', 'augment_pipe', 'training_set_kwargs') and info.key == 'G_ema'
     assert info.training_set_kwargs == pickle_writer.TRAINING_SET_KWARGS
@@ -249,6 +250,11 @@ def test_cli_convert_and_info(small_snapshot, tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'Architecture: StyleGAN3-T' in out and 'num_ws 16' in out and 'Training set: ' in out
     assert run_cli('info', path, '--key', 'G') == 0
+    assert 'Keys in file: G, D, G_ema, augment_pipe, training_set_kwargs (using G)' in capsys.readouterr().out
+
+    # The same through `python -m sg3`, whose parser registers these subcommands.
+    from sg3.__main__ import main
+    assert main(['info', path, '--key', 'G']) == 0
     assert 'Keys in file: G, D, G_ema, augment_pipe, training_set_kwargs (using G)' in capsys.readouterr().out
 
     # User errors: a clear message on stderr and a non-zero exit code.
