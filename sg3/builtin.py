@@ -70,7 +70,7 @@ def calibrate(
     G:              GeneratorBase,  # The untrained generator to calibrate in place.
     seed:           int,            # Seed for the latents used in calibration.
     num_samples:    int = 256,      # Latents for estimating w_avg.
-    batch_size:     int = 8,        # Latents in the synthesis pass that estimates magnitudes.
+    batch_size:     int = 4,        # Latents in the synthesis pass that estimates magnitudes.
     style_scale:    float = 0.25,   # Scale of the untrained style weights: keeps styles near 1 so every seed has contrast.
     target_std:     float = 0.5,    # Standard deviation of the output image after calibration.
 ) -> None:
