@@ -153,7 +153,7 @@ def _load_pickle(path: str, source: str, key: str|None) -> tuple[torch.nn.Module
         def read_tensor(name):
             return checkpoint_pickle.materialize(tensors[name], storages)
         G = build_generator(architecture, init_kwargs, {name: tuple(t.size) for name, t in tensors.items()}, optional, read_tensor)
-        training_set_kwargs = None if training_set_kwargs is None else checkpoint_pickle.to_plain(training_set_kwargs)
+        training_set_kwargs = checkpoint_pickle.to_plain(training_set_kwargs) if isinstance(training_set_kwargs, dict) else None
     except checkpoint_pickle.FormatProblem as e:
         raise CheckpointError(f'{source}: {e}') from None
     except Exception as e: # Odd values in a corrupted file surface here as TypeError, KeyError...

@@ -216,6 +216,10 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         stand_in = ALLOWED_GLOBALS.get((module, name))
+        if stand_in is None and str(module).startswith('dnnlib.tflib'):
+            raise FormatProblem('this is a TensorFlow StyleGAN / StyleGAN2 pickle (dnnlib.tflib); expected a PyTorch pickle of '
+                'NVIDIA\'s StyleGAN2-ADA (PyTorch) or StyleGAN3 code. NVIDIA\'s legacy.py converts TensorFlow pickles, '
+                'but it runs the file\'s code: use it only on files you trust')
         if stand_in is None:
             raise FormatProblem(f'refused to load the global {short_repr(f"{module}.{name}")}: it is not part of '
                 'NVIDIA\'s network pickle format, and loading it could run code from the file')

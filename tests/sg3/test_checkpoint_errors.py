@@ -128,3 +128,10 @@ def test_non_float_tensor_is_refused(tmp_path, network):
     expect_error(path, 'dtype torch.int64, expected floating point')
 
 #----------------------------------------------------------------------------
+
+def test_tensorflow_pickle(tmp_path):
+    path = tmp_path / 'stylegan2-ffhq-config-f.pkl'
+    path.write_bytes(b'\x80\x03cdnnlib.tflib.network\nNetwork\nq\x00)\x81q\x01}q\x02b.') # As TF-era files begin.
+    expect_error(path, 'TensorFlow StyleGAN / StyleGAN2 pickle', 'legacy.py', 'use it only on files you trust')
+
+#----------------------------------------------------------------------------
