@@ -7,6 +7,8 @@ import dataclasses
 import json
 import os
 import pathlib
+import pickle
+import pickletools
 
 import numpy as np
 import pytest
@@ -122,6 +124,24 @@ def test_reference_pickle_reproduces_nvidia_outputs(tmp_path, name, architecture
     if layout == 'snapshot-distinct':
         G = checkpoint.load_network(str(path), key='G').G
         assert np.array_equal(G.mapping.fc0.weight.numpy(), perturbed(weights, 1)['mapping.fc0.weight'])
+
+def test_writer_follows_the_format_facts():
+    """The test files have the structure the spec describes for NVIDIA's writer."""
+    G, init_kwargs, architecture = pickle_writer.random_generator('stylegan3-t', c_dim=2)
+    G_ema = pickle_writer.generator_object(G.state_dict(), init_kwargs, architecture)
+    data = pickle_writer.dumps(pickle_writer.snapshot(G_ema, G=pickle_writer.generator_object(G.state_dict(), init_kwargs, architecture)))
+    ops = [(op.name, arg) for op, arg, _ in pickletools.genops(data)]
+    assert ops[0] == ('PROTO', 4)
+    assert data.count(pickle_writer.PLACEHOLDER_SRC['networks'].encode()) == 1 # module_src stored once, then memo references.
+    blobs = [arg for name, arg in ops if name in ('BINBYTES', 'SHORT_BINBYTES', 'BINBYTES8') and len(arg) > 100]
+    assert len(blobs) >= 2 * len(G.state_dict()) # One storage per tensor, G and G_ema distinct.
+    legacy_magic = pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(1001, protocol=2)
+    assert all(blob.startswith(legacy_magic) for blob in blobs)
+    easydict_ops = [ops[idx + 2:idx + 6] for idx, (name, arg) in enumerate(ops) if arg == 'EasyDict'] # Then NEWOBJ, SETITEMS.
+    assert easydict_ops and all([name for name, _ in following] == ['STACK_GLOBAL', 'MEMOIZE', 'EMPTY_TUPLE', 'NEWOBJ'] for following in easydict_ops)
+    state = G_ema.meta['state']
+    assert list(state)[:3] == ['training', '_parameters', '_buffers'] and list(state)[-2:] == ['_init_args', '_init_kwargs']
+    assert type(state['_init_kwargs']['mapping_kwargs']) is pickle_writer.EasyDict
 
 def test_reference_pickle_does_not_build_discriminator_or_augment_pipe(tmp_path, monkeypatch):
     init_kwargs, weights, _ = load_reference('sg3t-64')
