@@ -322,3 +322,13 @@ def test_our_format_errors(tmp_path, small_snapshot):
         checkpoint.load_network(str(truncated))
 
 #----------------------------------------------------------------------------
+
+def test_sg3_load_generator_uses_the_safe_loader(small_snapshot):
+    import sg3
+    path, G_ema, G = small_snapshot
+    assert_same_outputs(sg3.load_generator(path), G_ema)
+    assert_same_outputs(sg3.load_generator(path, key='G'), G)
+    with pytest.raises(CheckpointError, match="has no key 'X'"):
+        sg3.load_generator(path, key='X')
+
+#----------------------------------------------------------------------------
