@@ -168,14 +168,16 @@ class ItemRecorder:
     """While installed, records the screen rectangle of each labelled control every frame.
 
     It wraps the module-level functions of `imgui` (so code calling `imgui.button(...)` is seen), and is
-    meant for UI automation such as end-to-end tests, which need to know where to click.
-    `on_change(label, rect)` is called when a control first appears or moves.
+    meant for UI automation such as end-to-end tests, which need to know where to click. A control is
+    named by the ids pushed with `imgui.push_id` around it and its label, joined by '/' (e.g.
+    'latent/##seed'). `on_change(name, rect)` is called when a control first appears or moves.
     """
 
     def __init__(self, on_change: Callable[[str, tuple[float, float, float, float]], None] | None = None):
         self.rects: dict[str, tuple[float, float, float, float]] = {}
         self.on_change = on_change
         self._originals: dict[str, Callable] = {}
+        self._ids: list[str] = []
 
     def _wrap(self, name: str, original: Callable) -> Callable:
         def wrapper(label, *args, **kwargs):
@@ -183,13 +185,29 @@ class ItemRecorder:
             x0, y0 = imgui.get_item_rect_min()
             x1, y1 = imgui.get_item_rect_max()
             rect = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
-            if self.rects.get(label) != rect:
-                self.rects[label] = rect
+            key = '/'.join(self._ids + [label])
+            if self.rects.get(key) != rect:
+                self.rects[key] = rect
                 if self.on_change is not None:
-                    self.on_change(label, rect)
+                    self.on_change(key, rect)
             return result
         wrapper.__wrapped__ = original
         return wrapper
+
+    def _wrap_push_id(self, original: Callable) -> Callable:
+        def push_id(str_id):
+            self._ids.append(str(str_id))
+            return original(str_id)
+        push_id.__wrapped__ = original
+        return push_id
+
+    def _wrap_pop_id(self, original: Callable) -> Callable:
+        def pop_id():
+            if self._ids:
+                self._ids.pop()
+            return original()
+        pop_id.__wrapped__ = original
+        return pop_id
 
     def install(self) -> None:
         for name in RECORDED_FUNCTIONS:
@@ -197,10 +215,16 @@ class ItemRecorder:
             if original is not None and name not in self._originals:
                 self._originals[name] = original
                 setattr(imgui, name, self._wrap(name, original))
+        if 'push_id' not in self._originals:
+            self._originals['push_id'] = imgui.push_id
+            self._originals['pop_id'] = imgui.pop_id
+            imgui.push_id = self._wrap_push_id(imgui.push_id)
+            imgui.pop_id = self._wrap_pop_id(imgui.pop_id)
 
     def uninstall(self) -> None:
         for name, original in self._originals.items():
             setattr(imgui, name, original)
         self._originals.clear()
+        self._ids.clear()
 
 #----------------------------------------------------------------------------

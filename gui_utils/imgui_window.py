@@ -70,14 +70,29 @@ class ImguiWindow(glfw_window.GlfwWindow):
             mono = self._io.fonts.add_font_from_file_ttf(str(MONO_FONT), size * self._raster_scale)
             self._fonts[size] = (sans, mono)
         self._renderer = _Renderer(self.glfw_window)
+        self._pressed_since_frame: set[int] = set()
+        self._deferred_releases: list[tuple[int, int, int]] = []
         self._font_size = None
         self._frame_font = None
         self._apply_font_size()
 
-    # Forward input to imgui.
+    # Forward input to imgui. imgui reads key states once per frame, so a key pressed and released between
+    # two frames (fast typing, a slow frame, scripted input) would be lost. So once a key is pressed, every
+    # release until the next frame waits for the end of that frame: it sees the whole chord (Ctrl+A) held.
     def on_key(self, window, key, scancode, action, mods):
-        if 0 <= key < 512:
-            self._renderer.keyboard_callback(window, key, scancode, action, mods)
+        if not 0 <= key < 512:
+            return
+        if action == glfw_window.glfw.PRESS:
+            self._pressed_since_frame.add(key)
+        elif action == glfw_window.glfw.RELEASE and (self._pressed_since_frame or self._deferred_releases):
+            self._deferred_releases.append((key, scancode, mods))
+            return
+        self._renderer.keyboard_callback(window, key, scancode, action, mods)
+
+    def _apply_deferred_releases(self) -> None:
+        releases, self._deferred_releases = self._deferred_releases, []
+        for key, scancode, mods in releases:
+            self._renderer.keyboard_callback(self.glfw_window, key, scancode, glfw_window.glfw.RELEASE, mods)
     def on_char(self, window, codepoint):
         self._renderer.char_callback(window, codepoint)
     def on_scroll(self, window, dx, dy):
@@ -143,6 +158,7 @@ class ImguiWindow(glfw_window.GlfwWindow):
         self._apply_font_size()
         self._renderer.process_inputs()
         imgui.new_frame()
+        self._pressed_since_frame.clear()   # This frame sees those keys held; later releases apply at once.
         self._frame_font = self.font()
         imgui.push_font(self._frame_font)
 
@@ -155,6 +171,7 @@ class ImguiWindow(glfw_window.GlfwWindow):
     def end_frame(self, read_back: bool = False) -> np.ndarray | None:
         """Finish the imgui frame, optionally read the frame back, and show it."""
         self.render_ui()
+        self._apply_deferred_releases()     # Keys released while this frame saw them held: up for the next.
         pixels = self.read_pixels() if read_back else None
         super().end_frame()
         return pixels

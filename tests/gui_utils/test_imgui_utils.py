@@ -68,7 +68,7 @@ def test_item_recorder_finds_controls_where_a_click_hits_them(ui):
         assert seen == ['First', 'Second##b']         # Unmoved controls are reported once.
     finally:
         recorder.uninstall()
-    assert not hasattr(imgui.button, '__wrapped__')
+    assert not hasattr(imgui.button, '__wrapped__') and not hasattr(imgui.push_id, '__wrapped__')
 
 
 def test_slider_with_reset_restores_the_default(ui):
@@ -82,14 +82,14 @@ def test_slider_with_reset_restores_the_default(ui):
         return changed
     try:
         ui.frame(draw)
-        assert 'Reset' in recorder.rects and '##slider' in recorder.rects
-        results = ui.click(draw, centre(recorder.rects['Reset']))
+        assert set(recorder.rects) == {'Psi##trunc/Reset', 'Psi##trunc/##slider'}
+        results = ui.click(draw, centre(recorder.rects['Psi##trunc/Reset']))
         assert any(results) and value[0] == 1.0
         # At the default the button is greyed out: clicking does nothing.
-        results = ui.click(draw, centre(recorder.rects['Reset']))
+        results = ui.click(draw, centre(recorder.rects['Psi##trunc/Reset']))
         assert not any(results) and value[0] == 1.0
         # Clicking the slider's left end moves the value towards the minimum.
-        x0, y0, x1, y1 = recorder.rects['##slider']
+        x0, y0, x1, y1 = recorder.rects['Psi##trunc/##slider']
         ui.click(draw, (x0 + 3, (y0 + y1) / 2))
         assert value[0] < 0.1
     finally:
@@ -156,10 +156,14 @@ def test_scoped_ids_separate_equal_labels(ui):
                     out.append(imgui.button('Same'))
             return out
         ui.frame(draw)
-        # Both buttons are labelled 'Same' and drawn one below the other; clicking the second triggers only it.
-        x0, y0, x1, y1 = recorder.rects['Same']
-        results = ui.click(draw, ((x0 + x1) / 2, (y0 + y1) / 2))
+        # Both buttons are labelled 'Same'; the recorder names them by their scope, and clicking one
+        # triggers only that one.
+        assert set(recorder.rects) == {'a/Same', 'b/Same'}
+        assert recorder.rects['a/Same'][1] < recorder.rects['b/Same'][1]
+        results = ui.click(draw, centre(recorder.rects['b/Same']))
         assert [False, True] in results and [True, False] not in results and [True, True] not in results
+        results = ui.click(draw, centre(recorder.rects['a/Same']))
+        assert [True, False] in results and [False, True] not in results
     finally:
         recorder.uninstall()
 

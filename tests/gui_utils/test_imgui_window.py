@@ -89,3 +89,38 @@ def test_font_size_for_window_is_clamped():
     assert imgui_window.font_size_for_window(100, 100) == 14
     assert imgui_window.font_size_for_window(10000, 10000) == 24
     assert imgui_window.font_size_for_window(1600, 1000) == pytest.approx(1600 / 85)
+
+
+def test_key_pressed_and_released_between_frames_is_seen_for_one_frame(xdisplay):
+    import glfw
+    window = imgui_window.ImguiWindow(title='test-keys', window_width=300, window_height=200, fps_limit=1000)
+    try:
+        seen = []
+
+        def frame():
+            window.begin_frame()
+            seen.append((imgui.is_key_pressed(glfw.KEY_A), imgui.is_key_down(glfw.KEY_A), imgui.get_io().key_ctrl))
+            window.end_frame()
+        frame()
+        # Ctrl+A typed within one frame (as GLFW would call back while polling events).
+        for key, action in [(glfw.KEY_LEFT_CONTROL, glfw.PRESS), (glfw.KEY_A, glfw.PRESS),
+                            (glfw.KEY_A, glfw.RELEASE), (glfw.KEY_LEFT_CONTROL, glfw.RELEASE)]:
+            window.on_key(window.glfw_window, key, 0, action, 0)
+        frame()
+        frame()
+        # A key held across frames is released at once.
+        window.on_key(window.glfw_window, glfw.KEY_A, 0, glfw.PRESS, 0)
+        frame()
+        window.on_key(window.glfw_window, glfw.KEY_A, 0, glfw.RELEASE, 0)
+        frame()
+        # xdotool's order: Ctrl down (a frame passes), A down, Ctrl up, A up: the frame sees Ctrl+A.
+        window.on_key(window.glfw_window, glfw.KEY_LEFT_CONTROL, 0, glfw.PRESS, 0)
+        frame()
+        for key, action in [(glfw.KEY_A, glfw.PRESS), (glfw.KEY_LEFT_CONTROL, glfw.RELEASE), (glfw.KEY_A, glfw.RELEASE)]:
+            window.on_key(window.glfw_window, key, 0, action, 0)
+        frame()
+        frame()
+    finally:
+        window.close()
+    assert seen == [(False, False, False), (True, True, True), (False, False, False), (True, True, False), (False, False, False),
+        (False, False, True), (True, True, True), (False, False, False)]

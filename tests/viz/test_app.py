@@ -1,0 +1,170 @@
+"""The Visualizer in-process under Xvfb with a stand-in render function: sessions, captures, settings,
+image-area input and idling. (tests/viz/test_app_e2e.py drives the real program.)"""
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viz import app as app_mod
+from viz import capture, settings as settings_mod, shortcuts
+from viz.protocol import NetworkSummary, RenderResult
+from viz.widgets.base import KEY_ACTIONS
+
+
+def fake_render(args, stamp, cancel, progress):
+    """A 32x32 image that depends on the seed position and psi, computed without torch."""
+    rng = np.random.RandomState(int(args.latent.x * 1000) % 2**31)
+    image = (rng.randint(0, 256, (32, 32, 3)) * min(max(args.truncation.psi, 0), 1)).astype(np.uint8)
+    summary = NetworkSummary(source=args.network.source, architecture='stylegan3-t', img_resolution=32, img_channels=3,
+        z_dim=8, c_dim=0, w_dim=8, num_ws=6, num_params=1, device='cpu', has_transform=True, has_noise=False)
+    if args.network.source.startswith('/missing'):
+        return RenderResult(stamp=stamp, error=f'{args.network.source}: no such file', args=args)
+    return RenderResult(stamp=stamp, image=image, network=summary, args=args, render_seconds=0.001, image_resolution=32)
+
+
+@pytest.fixture
+def viz(xdisplay, tmp_path):
+    v = app_mod.Visualizer(sources=('fake:net',), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'captures'),
+        render_fn=fake_render, window_size=(1000, 700), fps_limit=240)
+    yield v
+    v.close()
+
+
+def frames_until(v, condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, 'condition not reached'
+        v.frame()
+    v.frame()
+
+
+def widget(v, field):
+    return next(w for w in v.widgets if app_mod.widget_key(w) == field)
+
+
+def test_every_widget_has_a_header_and_contributes_its_part(viz):
+    titles = [w.title for w in viz.widgets]
+    assert titles[:2] == ['Network', 'Latent'] and len(set(titles)) == len(titles)
+    frames_until(viz, lambda: viz.result is not None)
+    assert viz.last_args.network.source == 'fake:net'
+    assert viz.image is not None and viz.texture.shape == (32, 32, 3)
+    assert viz.window.title == 'sg3-viz - fake:net'
+
+
+def test_session_round_trip_and_bad_session(viz, tmp_path):
+    frames_until(viz, lambda: viz.result is not None)
+    latent = widget(viz, 'latent')
+    latent.set_state({**latent.get_state(), 'x': 7.0})
+    viz.view.zoom, viz.view.pan = 3.0, (5.0, -2.0)
+    frames_until(viz, lambda: viz.result.args.latent.x == 7.0)
+    saved_args = viz.last_args
+    path = tmp_path / 's.json'
+    viz.save_session(str(path))
+    data = json.loads(path.read_text())
+    assert data['format'] == 'sg3-viz-session' and data['widgets']['latent']['x'] == 7.0 and data['app']['zoom'] == 3.0
+
+    # Change everything, then load the session back.
+    latent.reset()
+    viz.view.reset()
+    frames_until(viz, lambda: viz.result.args.latent.x == 0.0)
+    assert viz.load_session(str(path))
+    viz.frame()
+    assert viz.last_args == saved_args
+    assert viz.view.zoom == 3.0 and viz.view.pan == (5.0, -2.0)
+
+    # A bad session changes nothing and says what is wrong.
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps({**data, 'widgets': {**data['widgets'], 'latent': {'x': 'seven'}}}))
+    latent.set_state({**latent.get_state(), 'x': 3.0})
+    assert not viz.load_session(str(bad))
+    assert latent.state.x == 3.0
+    text, error, _ = viz.message
+    assert error and 'bad.json' in text and 'x' in text
+    for content, expected in [('not json', 'not valid JSON'), ('{"format": "other"}', 'format'),
+                              (json.dumps({**data, 'widgets': {'nope': {}}}), 'unknown widget'),
+                              (json.dumps({**data, 'app': {'zoom': -1}}), 'app.zoom')]:
+        bad.write_text(content)
+        assert not viz.load_session(str(bad))
+        assert expected in viz.message[0]
+    assert not viz.load_session(str(tmp_path / 'missing.json'))
+    assert 'cannot read' in viz.message[0]
+    viz.frame()                                    # Still running.
+
+
+def test_captures_are_numbered_and_never_overwrite(viz, tmp_path):
+    frames_until(viz, lambda: viz.result is not None)
+    folder = tmp_path / 'captures'
+    folder.mkdir(exist_ok=True)
+    (folder / 'image-00005.png').write_bytes(b'keep me')
+    first = viz.capture_image()
+    second = viz.capture_image()
+    assert (first.name, second.name) == ('image-00006.png', 'image-00007.png')
+    assert (folder / 'image-00005.png').read_bytes() == b'keep me'
+    np.testing.assert_array_equal(np.asarray(Image.open(first)), viz.image)
+    viz.capture_window_pending = True
+    viz.frame()
+    window = Image.open(folder / 'window-00001.png')
+    assert window.size == viz.window.framebuffer_size
+
+
+def test_save_png_validates_and_finds_the_next_number(tmp_path):
+    image = np.zeros((4, 5, 3), dtype=np.uint8)
+    paths = [capture.save_png(image, tmp_path / 'new', 'x') for _ in range(3)]
+    assert [p.name for p in paths] == ['x-00001.png', 'x-00002.png', 'x-00003.png']
+    with pytest.raises(ValueError, match='uint8'):
+        capture.save_png(image.astype(np.float32), tmp_path, 'x')
+
+
+def test_settings_round_trip_and_validation(tmp_path):
+    s = settings_mod.Settings().with_recent('a').with_recent('b').with_recent('a')
+    assert s.recent == ('a', 'b')
+    settings_mod.save_settings(s, tmp_path)
+    loaded, warning = settings_mod.load_settings(tmp_path)
+    assert loaded == s and warning is None
+    (tmp_path / 'settings.json').write_text('{"fps_limit": "fast"}')
+    loaded, warning = settings_mod.load_settings(tmp_path)
+    assert loaded == settings_mod.Settings() and 'fps_limit' in warning
+    with pytest.raises(ValueError, match='filter'):
+        settings_mod.Settings(filter='cubic')
+
+
+def test_config_dir_follows_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv('SG3_VIZ_CONFIG_DIR', str(tmp_path / 'x'))
+    assert settings_mod.config_dir() == tmp_path / 'x'
+    monkeypatch.delenv('SG3_VIZ_CONFIG_DIR')
+    monkeypatch.setenv('XDG_CONFIG_HOME', str(tmp_path / 'xdg'))
+    assert settings_mod.config_dir() == tmp_path / 'xdg' / 'sg3-viz'
+    monkeypatch.delenv('XDG_CONFIG_HOME')
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    assert settings_mod.config_dir() == tmp_path / 'home' / '.config' / 'sg3-viz'
+
+
+def test_shortcut_table_covers_the_widget_actions():
+    actions = {s.action for s in shortcuts.SHORTCUTS}
+    assert set(KEY_ACTIONS) <= actions
+    table = shortcuts.help_markdown()
+    assert table.count('\n') + 1 == 2 + len(shortcuts.help_rows())
+    assert '| Space |' in table and '| Ctrl+Q |' in table
+
+
+def test_idle_loop_sleeps_and_wakes_on_a_result(viz):
+    frames_until(viz, lambda: viz.result is not None and not viz.render_pending())
+    for _ in range(5):
+        viz.frame()
+    start = time.perf_counter()
+    viz.frame()
+    assert time.perf_counter() - start > 0.3                   # Idle: waits for events (idle_timeout 0.5 s).
+    # The worker wakes the loop with glfw.post_empty_event when a render finishes: an idle frame ends at once.
+    import glfw
+    assert viz.worker._on_result is glfw.post_empty_event
+    viz.window.idle_timeout = 5.0
+    timer = threading.Timer(0.1, glfw.post_empty_event)
+    timer.start()
+    start = time.perf_counter()
+    viz.frame()
+    timer.join()
+    assert time.perf_counter() - start < 2.0

@@ -1,0 +1,68 @@
+"""sg3-viz: explore StyleGAN3 (and StyleGAN2) generators in real time.
+
+    python visualizer.py [SOURCE ...] [--device auto|cpu|cuda|mps] [--capture-dir DIR] [--browse-dir DIR]
+                         [--session FILE] [--fps N]
+
+SOURCE is a built-in demo network (builtin:sg3-t, builtin:sg3-r, builtin:sg2), a checkpoint file, or an
+http(s) URL. Without one the built-in StyleGAN3-T demo opens; several fill the recent list.
+Needs a display: on a machine without one run it under a virtual X server, e.g. `xvfb-run -a python visualizer.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEVICES = ('auto', 'cpu', 'cuda', 'mps')
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='visualizer.py', description=__doc__.split('\n\n')[0],
+        epilog='Keyboard shortcuts: press F1 in the window. Settings live in $SG3_VIZ_CONFIG_DIR, '
+        '$XDG_CONFIG_HOME/sg3-viz or ~/.config/sg3-viz.')
+    parser.add_argument('sources', nargs='*', metavar='SOURCE', help='network(s) to open: builtin:NAME, a file, or a URL (default: builtin:sg3-t)')
+    parser.add_argument('--device', choices=DEVICES, default=None, help='where the generator runs (default: auto = cuda, then mps, then cpu)')
+    parser.add_argument('--capture-dir', metavar='DIR', help='folder for saved images and window captures (default: ./captures)')
+    parser.add_argument('--browse-dir', metavar='DIR', help='folder whose checkpoints the network widget lists')
+    parser.add_argument('--session', metavar='FILE', help='session file (JSON) to restore at start')
+    parser.add_argument('--fps', type=float, metavar='N', help='GUI frame-rate cap (default: 60, or the saved setting)')
+    parser.add_argument('--window-size', metavar='WxH', help='initial window size in screen coordinates, e.g. 1280x800')
+    parser.add_argument('--log', action='store_true', default=os.environ.get('SG3_VIZ_LOG', '') not in ('', '0'),
+        help='print one line per submitted request, completed render, capture and message (also SG3_VIZ_LOG=1)')
+    parser.add_argument('--log-items', action='store_true', help='print the screen rectangle of every control (for UI automation)')
+    parser.add_argument('--frame-log', metavar='FILE', help='append per-frame GUI timings as JSON lines (for benchmarks)')
+    args = parser.parse_args(argv)
+    if args.fps is not None and not 1 <= args.fps <= 1000:
+        parser.error(f'--fps {args.fps:g}: expected a frame rate between 1 and 1000')
+    if args.window_size is not None:
+        try:
+            w, h = (int(v) for v in args.window_size.lower().split('x'))
+            assert 200 <= w <= 16384 and 200 <= h <= 16384
+            args.window_size = (w, h)
+        except (ValueError, AssertionError):
+            parser.error(f'--window-size {args.window_size}: expected WIDTHxHEIGHT, each 200..16384')
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from gui_utils.glfw_window import DisplayUnavailableError, init_glfw
+    try:
+        init_glfw()
+    except DisplayUnavailableError as e:
+        print(f'visualizer.py: {e}', file=sys.stderr)
+        return 2
+    from viz.app import Visualizer
+    try:
+        app = Visualizer(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,
+            browse_dir=args.browse_dir, session_file=args.session, fps_limit=args.fps, log=args.log,
+            log_items=args.log_items, frame_log=args.frame_log, window_size=args.window_size)
+    except DisplayUnavailableError as e:
+        print(f'visualizer.py: {e}', file=sys.stderr)
+        return 2
+    return app.run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

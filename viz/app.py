@@ -1,0 +1,662 @@
+"""The Visualizer: the window, the control pane of widgets, the image area, and the frame loop.
+
+Each frame: poll the render worker, turn input into shortcut actions and image drags, let every widget
+draw itself and return its part of the request, submit the combined `RenderArgs` if it changed, and
+draw the newest image. The GUI thread never waits for the generator; with nothing to do it sleeps.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import importlib
+import inspect
+import json
+import pathlib
+import pkgutil
+import sys
+import time
+from typing import Any, Callable
+
+import glfw
+import imgui
+import numpy as np
+
+from gui_utils import gl_utils, imgui_utils, imgui_window
+from viz import capture, session, settings as settings_mod, shortcuts
+from viz.protocol import RenderArgs, RenderResult
+from viz.render_worker import RenderWorker
+from viz.widgets.base import KEY_ACTIONS, FrameContext, ImageDrag, Widget, request_parts
+from viz.widgets.capture import CaptureRequest
+
+DEFAULT_SOURCE = 'builtin:sg3-t'
+ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
+DIM_COLOR = (0.65, 0.65, 0.65, 1.0)
+_OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_SAVED_SETTINGS
+    | imgui.WINDOW_NO_FOCUS_ON_APPEARING | imgui.WINDOW_NO_NAV | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
+_HIDDEN_FLAGS = _OVERLAY_FLAGS | imgui.WINDOW_NO_BACKGROUND
+
+
+def discover_widgets() -> list[Widget]:
+    """One instance of every widget in `viz.widgets`: its `WIDGET_CLASSES` if it has them, else every module's Widget subclasses."""
+    import viz.widgets as package
+    classes = list(getattr(package, 'WIDGET_CLASSES', ()))
+    if not classes:
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name == 'base' or info.name.startswith('_'):
+                continue
+            module = importlib.import_module(f'viz.widgets.{info.name}')
+            classes += [c for _, c in inspect.getmembers(module, inspect.isclass)
+                if issubclass(c, Widget) and c is not Widget and c.__module__ == module.__name__ and c.title]
+        classes.sort(key=lambda c: (getattr(c, 'order', 100), c.__module__))
+    return [c() for c in classes]
+
+
+def widget_key(widget: Widget) -> str:
+    """The widget's name in session files: its request field, else its class name."""
+    return widget.field if isinstance(widget.field, str) else type(widget).__name__
+
+
+class Visualizer:
+    def __init__(self, *,
+        sources: tuple[str, ...] = (),              # Networks given on the command line; the first is opened.
+        device: str | None = None,                  # Initial device ('auto', 'cpu', 'cuda', 'mps').
+        capture_dir: str | None = None,             # Where captures go (default: settings, else ./captures).
+        browse_dir: str | None = None,              # Folder the network widget lists.
+        session_file: str | None = None,            # Session to load at start.
+        fps_limit: float | None = None,             # GUI frame-rate cap (default: settings).
+        config_dir: pathlib.Path | None = None,     # Per-user config folder (default: settings.config_dir()).
+        widgets: list[Widget] | None = None,        # Default: discover_widgets().
+        render_fn: Callable | None = None,          # Default: viz.renderer.Renderer().
+        log: bool = False,                          # Print SUBMITTED / RENDERED / CAPTURED / MESSAGE lines.
+        log_items: bool = False,                    # Print ITEM lines with control rectangles (UI automation).
+        frame_log: str | None = None,               # Append per-frame GUI timings (JSON lines) to this file.
+        window_size: tuple[int, int] | None = None, # Initial window size (default: settings).
+    ):
+        self.config_dir = pathlib.Path(config_dir or settings_mod.config_dir())
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.settings, warning = settings_mod.load_settings(self.config_dir)
+        for source in reversed(sources):
+            self.settings = self.settings.with_recent(source)
+        if capture_dir is not None:
+            self.settings = dataclasses.replace(self.settings, capture_dir=str(pathlib.Path(capture_dir).expanduser().resolve()))
+        if browse_dir is not None:
+            self.settings = dataclasses.replace(self.settings, browse_dir=str(pathlib.Path(browse_dir).expanduser().resolve()))
+        self.fps_limit = float(fps_limit or self.settings.fps_limit)
+        self.log_enabled = log
+        self._frame_log = open(frame_log, 'a', encoding='utf-8') if frame_log else None
+
+        width, height = window_size or (self.settings.window_width, self.settings.window_height)
+        self.window = imgui_window.ImguiWindow(config_dir=self.config_dir, title='sg3-viz', window_width=width,
+            window_height=height, fps_limit=self.fps_limit, vsync=self.settings.vsync, clear_color=(0.16, 0.16, 0.17, 1))
+        self.image_program = gl_utils.ImageProgram()
+        self.texture: gl_utils.Texture | None = None
+        self.view = gl_utils.ImageView()
+        self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item) if log_items else None
+        if self.recorder is not None:
+            self.recorder.install()
+
+        # Widgets, with the command line's choices put into their state.
+        self.widgets = widgets if widgets is not None else discover_widgets()
+        self._set_widget_option('source', sources[0] if sources else None)
+        self._set_widget_option('device', device)
+        self._set_widget_option('browse_dir', self.settings.browse_dir)
+        self._set_widget_option('folder', self.settings.capture_dir)
+        self._set_widget_option('fps_limit', self.fps_limit)
+        self._set_widget_option('vsync', self.settings.vsync)
+
+        # Frame state.
+        self.result: RenderResult | None = None          # Newest final result.
+        self.image: np.ndarray | None = None             # Image in the texture.
+        self.loading: str | None = None                  # Progress text while a network loads.
+        self.last_args: RenderArgs | None = None         # Last submitted request.
+        self.last_stamp = 0
+        self.loaded_source: str | None = None
+        self.message: tuple[str, bool, float] | None = None   # (text, is_error, time shown)
+        self.session_path = session_file or 'session.json'
+        self.capture_dir = pathlib.Path(self.settings.capture_dir or 'captures').expanduser()
+        self.capture_window_pending = False
+        self.show_help = False
+        self._drag_button: int | None = None
+        self._wheel = 0.0
+        self._frame_times = collections.deque(maxlen=240)
+        self._ready = False
+        self._args_changed = True
+        self._last_view = None
+        if warning:
+            self.show_message(warning, error=True)
+
+        if render_fn is None:
+            from viz.renderer import Renderer
+            render_fn = Renderer()
+        self.worker = RenderWorker(render_fn, on_result=glfw.post_empty_event)
+        if session_file:
+            self.load_session(session_file)
+
+    #------------------------------------------------------------------------
+    # Helpers.
+
+    def _emit(self, line: str) -> None:
+        if self.log_enabled:
+            print(line, flush=True)
+
+    def _log_item(self, label: str, rect) -> None:
+        print('ITEM ' + json.dumps({'label': label, 'rect': list(rect)}), flush=True)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message = (text, error, time.monotonic())
+        report = getattr(getattr(self, '_capture_widget', None), 'report', None)
+        if report is not None and (text.startswith('Saved ') or 'capture' in text):
+            report(text, error)
+        self._emit(f'MESSAGE level={"error" if error else "info"} text={json.dumps(text)}')
+
+    def _set_widget_option(self, name: str, value: Any) -> None:
+        """Put a command-line choice into the state of the widget that has a field of that name."""
+        if value is None:
+            return
+        for widget in self.widgets:
+            state = widget.get_state()
+            if name in state:
+                widget.set_state({**state, name: value})
+                return
+
+    def _widget_option(self, name: str, default: Any) -> Any:
+        """A setting some widget holds in its state (e.g. the performance widget's FPS cap)."""
+        for widget in self.widgets:
+            if hasattr(widget.state, name):
+                return getattr(widget.state, name)
+        return default
+
+    def _save_settings(self) -> None:
+        try:
+            settings_mod.save_settings(self.settings, self.config_dir)
+        except OSError as e:
+            self.show_message(f'Could not save settings in {self.config_dir}: {e}', error=True)
+
+    #------------------------------------------------------------------------
+    # Sessions and captures.
+
+    def session_state(self) -> dict:
+        widgets = {widget_key(w): w.get_state() for w in self.widgets}
+        app = {'zoom': self.view.zoom, 'pan': list(self.view.pan), 'show_pane': self.settings.show_pane,
+            'filter': self.settings.filter, 'pane_width': self.settings.pane_width}
+        return session.make_session(widgets, app)
+
+    def save_session(self, path: str) -> None:
+        try:
+            written = session.write_session(path, self.session_state())
+            self.show_message(f'Session saved to {written}')
+        except session.SessionError as e:
+            self.show_message(str(e), error=True)
+
+    def load_session(self, path: str) -> bool:
+        """Apply a session file; on any problem keep the current state and show the error."""
+        try:
+            data = session.read_session(path)
+            by_key = {widget_key(w): w for w in self.widgets}
+            unknown = sorted(set(data.get('widgets', {})) - set(by_key))
+            if unknown:
+                raise session.SessionError(f'session file {path!r}: unknown widget(s) {", ".join(unknown)}; expected {", ".join(sorted(by_key))}')
+            app = data.get('app', {})
+            view = self._parse_app_state(app, path)
+            old = {k: w.get_state() for k, w in by_key.items()}
+            try:
+                for key, state in data.get('widgets', {}).items():
+                    by_key[key].set_state(state)
+            except ValueError as e:
+                for key, state in old.items():
+                    by_key[key].set_state(state)
+                raise session.SessionError(f'session file {path!r}: {e}') from e
+        except session.SessionError as e:
+            self.show_message(str(e), error=True)
+            return False
+        self.view.zoom, self.view.pan = view['zoom'], view['pan']
+        self.settings = dataclasses.replace(self.settings, show_pane=view['show_pane'], filter=view['filter'],
+            pane_width=view['pane_width'])
+        self.session_path = str(path)
+        self.show_message(f'Session loaded from {path}')
+        return True
+
+    def _parse_app_state(self, app: dict, path: str) -> dict:
+        out = {'zoom': self.view.zoom, 'pan': self.view.pan, 'show_pane': self.settings.show_pane,
+            'filter': self.settings.filter, 'pane_width': self.settings.pane_width}
+        known = set(out)
+        for key, value in app.items():
+            if key not in known:
+                raise session.SessionError(f'session file {path!r}: app.{key} is unknown; expected one of {", ".join(sorted(known))}')
+        if 'zoom' in app:
+            z = app['zoom']
+            if z is not None and (isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 < z <= 64):
+                raise session.SessionError(f'session file {path!r}: app.zoom = {z!r}; expected null (fit) or a number in (0, 64]')
+            out['zoom'] = None if z is None else float(z)
+        if 'pan' in app:
+            p = app['pan']
+            if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+                raise session.SessionError(f'session file {path!r}: app.pan = {p!r}; expected [x, y] in pixels')
+            out['pan'] = (float(p[0]), float(p[1]))
+        try:
+            checked = dataclasses.replace(self.settings, **{k: app[k] for k in ('show_pane', 'filter', 'pane_width') if k in app})
+        except ValueError as e:
+            raise session.SessionError(f'session file {path!r}: {e}') from e
+        out.update(show_pane=checked.show_pane, filter=checked.filter, pane_width=checked.pane_width)
+        return out
+
+    def capture_image(self) -> pathlib.Path | None:
+        """Save the shown image at the generator's resolution."""
+        if self.image is None:
+            self.show_message('Nothing to capture yet: no image has been rendered.', error=True)
+            return None
+        args = self.result.args if self.result is not None else None
+        text = {'sg3-viz:args': json.dumps(args.to_dict())} if args is not None else None
+        return self._save_capture(self.image, 'image', text)
+
+    def _save_capture(self, pixels: np.ndarray, kind: str, text=None) -> pathlib.Path | None:
+        try:
+            path = capture.save_png(pixels, self.capture_dir, kind, text)
+        except (OSError, ValueError) as e:
+            self.show_message(f'Could not save the {kind} capture in {self.capture_dir}: {e}', error=True)
+            return None
+        self._emit(f'CAPTURED kind={kind} path={json.dumps(str(path.resolve()))}')
+        self.show_message(f'Saved {path}')
+        return path
+
+    def _handle_capture_request(self, widget: Widget, request: CaptureRequest) -> None:
+        self.capture_dir = pathlib.Path(request.folder).expanduser()
+        self._capture_widget = widget
+        if request.save_image:
+            self.capture_image()
+        if request.save_window:
+            self.capture_window_pending = True
+
+    #------------------------------------------------------------------------
+    # The frame loop.
+
+    def run(self) -> int:
+        """Run until the window closes. Returns the process exit code."""
+        try:
+            while not self.window.should_close():
+                self.frame()
+        finally:
+            self.close()
+        return 0
+
+    def render_pending(self) -> bool:
+        """Is a submitted request still without its final result?"""
+        return self.last_stamp != 0 and (self.result is None or self.result.stamp != self.last_stamp)
+
+    def frame(self) -> None:
+        idle = not (self.render_pending() or self._args_changed or self._drag_button is not None or self.capture_window_pending)
+        self.fps_limit = float(self._widget_option('fps_limit', self.fps_limit))
+        self.window.fps_limit = self.fps_limit
+        self.window.vsync = bool(self._widget_option('vsync', self.settings.vsync))
+        self.window.begin_frame(idle=idle)
+        frame_start = time.perf_counter()
+        self._poll_results()
+        actions = self._shortcut_actions()
+        self._handle_app_actions(actions)
+        area = self._image_area()
+        drag = self._handle_image_mouse(area)
+        dropped = self._handle_drops()
+        ctx = FrameContext(result=self.result, font_size=self.window.font_size, image_drag=drag,
+            keys=frozenset(a for a in actions if a in KEY_ACTIONS), dropped_paths=dropped,
+            frame_seconds=self.window.last_frame_seconds, gui_frame_times=tuple(self._frame_times),
+            config_dir=self.config_dir, recent_sources=self.settings.recent)
+        args = self._draw_pane(ctx, area)
+        self._submit(args)
+        self._draw_image(area)
+        self._draw_overlays(area)
+        self._draw_help()
+        build_seconds = time.perf_counter() - frame_start
+        pixels = self.window.end_frame(read_back=self.capture_window_pending)
+        if pixels is not None:
+            self.capture_window_pending = False
+            self._save_capture(pixels, 'window')
+        work_seconds = time.perf_counter() - frame_start
+        self._frame_times.append(self.window.last_frame_seconds)
+        if self._frame_log is not None:
+            self._frame_log.write(json.dumps({'t': time.time(), 'interval': self.window.last_frame_seconds,
+                'work': work_seconds, 'build': build_seconds, 'idle': idle, 'busy': self.render_pending()}) + '\n')
+        if not self._ready:
+            self._ready = True
+            print('READY', flush=True)
+
+    def _poll_results(self) -> None:
+        result = self.worker.poll()
+        if result is None:
+            return
+        if result.loading is not None:
+            self.loading = result.loading
+            return
+        self.loading = None
+        if result.error == 'cancelled':
+            return
+        self.result = result
+        if result.image is not None:
+            if self.texture is None:
+                self.texture = gl_utils.Texture(filter=self.settings.filter)
+            self.texture.upload(result.image)
+            self.image = result.image
+        if result.network is not None and result.network.source != self.loaded_source:
+            self.loaded_source = result.network.source
+            self.window.title = f'sg3-viz - {self.loaded_source}'
+            if self.settings.recent[:1] != (self.loaded_source,):
+                self.settings = self.settings.with_recent(self.loaded_source)
+                self._save_settings()
+        size = 'none' if result.image is None else f'{result.image.shape[1]}x{result.image.shape[0]}'
+        self._emit(f'RENDERED stamp={result.stamp} seconds={result.render_seconds:.4f} size={size} error={json.dumps(result.error)}')
+
+    def _submit(self, args: RenderArgs | None) -> None:
+        self._args_changed = args is not None and args != self.last_args
+        if not self._args_changed:
+            return
+        self.last_args = args
+        self.last_stamp = self.worker.submit(args)
+        self._emit(f'SUBMITTED stamp={self.last_stamp} args={json.dumps(args.to_dict())}')
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+        if self.window.glfw_window is not None:
+            w, h = self.window.window_size
+            if w >= 200 and h >= 200:
+                self.settings = dataclasses.replace(self.settings, window_width=w, window_height=h)
+            self.settings = dataclasses.replace(self.settings, fps_limit=min(max(self.fps_limit, 1.0), 1000.0),
+                vsync=bool(self.window.vsync), capture_dir=str(self.capture_dir))
+            self._save_settings()
+        if self.recorder is not None:
+            self.recorder.uninstall()
+        if self.texture is not None and self.window.glfw_window is not None:
+            self.texture.delete()
+            self.image_program.delete()
+        self.window.close()
+        if self._frame_log is not None:
+            self._frame_log.close()
+            self._frame_log = None
+
+    #------------------------------------------------------------------------
+    # Input.
+
+    def _shortcut_actions(self) -> set[str]:
+        io = imgui.get_io()
+        if io.want_capture_keyboard or io.want_text_input:
+            return set()
+        ctrl = io.key_ctrl or (sys.platform == 'darwin' and io.key_super)
+        actions = set()
+        for s in shortcuts.SHORTCUTS:
+            if s.shift != bool(io.key_shift) or s.ctrl != bool(ctrl):
+                continue
+            if imgui.is_key_pressed(s.key, s.repeat):
+                actions.add(s.action)
+        return actions
+
+    def _handle_app_actions(self, actions: set[str]) -> None:
+        if 'quit' in actions:
+            self.window.request_close()
+        if 'capture_image' in actions:
+            self.capture_image()
+        if 'capture_window' in actions:
+            self.capture_window_pending = True
+        if 'toggle_pane' in actions:
+            self.settings = dataclasses.replace(self.settings, show_pane=not self.settings.show_pane)
+        if 'zoom_fit' in actions:
+            self.view.reset()
+        if 'zoom_1' in actions:
+            self.view.zoom, self.view.pan = 1.0, (0.0, 0.0)
+        if 'help' in actions:
+            self.show_help = True
+
+    def _pane_width(self) -> float:
+        if not self.settings.show_pane:
+            return 0.0
+        width, _ = self.window.window_size
+        return float(min(round(self.settings.pane_width * self.window.font_size), width * 0.6))
+
+    def _status_height(self) -> float:
+        return float(round(self.window.font_size * 1.6))
+
+    def _image_area(self) -> tuple[float, float, float, float]:
+        """The image area in screen coordinates (x, y, w, h): right of the pane, above the status bar."""
+        width, height = self.window.window_size
+        pane = self._pane_width()
+        return (pane, 0.0, max(width - pane, 1.0), float(max(height - self._status_height(), 1)))
+
+    def _to_fb(self, rect):
+        s = self.window.framebuffer_scale
+        return tuple(v * s for v in rect)
+
+    def _handle_image_mouse(self, area) -> ImageDrag | None:
+        io = imgui.get_io()
+        mx, my = io.mouse_pos
+        ax, ay, aw, ah = area
+        over_area = not io.want_capture_mouse and ax <= mx < ax + aw and ay <= my < ay + ah
+        scale = self.window.framebuffer_scale
+        area_fb = self._to_fb(area)
+        image_size = None if self.image is None else (self.image.shape[1], self.image.shape[0])
+
+        # Wheel: zoom in whole steps around the cursor.
+        if over_area and image_size is not None and io.mouse_wheel:
+            self._wheel += io.mouse_wheel
+            steps = int(self._wheel)
+            self._wheel -= steps
+            self.view.zoom_step(steps, (mx * scale, my * scale), area_fb, image_size)
+
+        # Drags that start in the image area: middle pans, left and right go to the widgets.
+        if self._drag_button is None and over_area:
+            for button in (0, 1, 2):
+                if imgui.is_mouse_clicked(button):
+                    self._drag_button = button
+                    break
+        if self._drag_button is None:
+            return None
+        if not imgui.is_mouse_down(self._drag_button):
+            self._drag_button = None
+            return None
+        dx, dy = io.mouse_delta
+        if dx == 0 and dy == 0:
+            return None
+        if self._drag_button == 2:
+            self.view.pan_by(dx * scale, dy * scale)
+            return None
+        if image_size is None:
+            return None
+        zoom = self.view.effective_zoom(area_fb, image_size)
+        resolution = (self.result.image_resolution if self.result is not None else None) or image_size[0]
+        factor = scale / zoom * resolution / image_size[0]          # Screen coordinates -> output-image pixels.
+        return ImageDrag(dx=dx * factor, dy=dy * factor, button=self._drag_button, shift=bool(io.key_shift),
+            ctrl=bool(io.key_ctrl), alt=bool(io.key_alt))
+
+    def _handle_drops(self) -> tuple[str, ...]:
+        """Session files dropped on the window are loaded here; everything else goes to the widgets."""
+        others = []
+        for path in self.window.take_dropped_paths():
+            if path.lower().endswith('.json'):
+                self.load_session(path)
+            else:
+                others.append(path)
+        return tuple(others)
+
+    #------------------------------------------------------------------------
+    # Drawing.
+
+    def _draw_pane(self, ctx: FrameContext, area) -> RenderArgs | None:
+        """Draw the control pane; every widget returns its part of the request (collapsed ones draw hidden)."""
+        parts: dict[str, Any] = {}
+        f = self.window.font_size
+        pane = self._pane_width()
+        collapsed = list(self.widgets)
+        if pane > 0:
+            _, height = self.window.window_size
+            imgui.set_next_window_position(0, 0)
+            imgui.set_next_window_size(pane, height)
+            imgui.begin('##controls', flags=imgui.WINDOW_NO_TITLE_BAR | imgui.WINDOW_NO_RESIZE | imgui.WINDOW_NO_MOVE
+                | imgui.WINDOW_NO_COLLAPSE | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_NO_BRING_TO_FRONT_ON_FOCUS)
+            self._draw_toolbar()
+            collapsed = []
+            for widget in self.widgets:
+                with imgui_utils.scoped_id(widget_key(widget)):
+                    expanded, _ = imgui.collapsing_header(widget.title, flags=imgui.TREE_NODE_DEFAULT_OPEN)
+                    if expanded:
+                        self._call_widget(widget, ctx, parts)
+                    else:
+                        collapsed.append(widget)
+            self._draw_view_section(area)
+            self._draw_session_section()
+            imgui.end()
+        if collapsed:
+            # Hidden widgets still update their state (animation, shortcuts) and return their part.
+            imgui.set_next_window_position(-10 * f, -10 * f)
+            imgui.set_next_window_size(f, f)
+            imgui.begin('##hidden-widgets', flags=_HIDDEN_FLAGS)
+            for widget in collapsed:
+                with imgui_utils.scoped_id(widget_key(widget)):
+                    self._call_widget(widget, ctx, parts)
+            imgui.end()
+        try:
+            return RenderArgs(**parts)
+        except ValueError as e:
+            self.show_message(f'Invalid request: {e}', error=True)
+            return None
+
+    def _call_widget(self, widget: Widget, ctx: FrameContext, parts: dict) -> None:
+        returned = widget.draw(ctx)
+        if isinstance(returned, CaptureRequest):
+            self._handle_capture_request(widget, returned)
+        parts.update({k: v for k, v in request_parts(widget, returned).items() if v is not None})
+
+    def _draw_toolbar(self) -> None:
+        if imgui.button('Help (F1)'):
+            self.show_help = True
+        imgui.same_line()
+        if imgui.button('Hide pane (Tab)'):
+            self.settings = dataclasses.replace(self.settings, show_pane=False)
+
+    def _draw_view_section(self, area) -> None:
+        expanded, _ = imgui.collapsing_header('View')
+        if not expanded:
+            return
+        if self.image is not None:
+            size = (self.image.shape[1], self.image.shape[0])
+            zoom = self.view.effective_zoom(self._to_fb(area), size)
+            imgui.text(f'Image {size[0]}x{size[1]}, zoom {zoom:.3g}x' + (' (fit)' if self.view.zoom is None else ''))
+        if imgui.button('Fit (F)'):
+            self.view.reset()
+        imgui.same_line()
+        if imgui.button('1:1 (1)'):
+            self.view.zoom, self.view.pan = 1.0, (0.0, 0.0)
+        imgui.same_line()
+        changed, smooth = imgui.checkbox('Smooth scaling', self.settings.filter == 'linear')
+        if changed:
+            self.settings = dataclasses.replace(self.settings, filter='linear' if smooth else 'nearest')
+            if self.texture is not None:
+                self.texture.set_filter(self.settings.filter)
+
+    def _draw_session_section(self) -> None:
+        expanded, _ = imgui.collapsing_header('Session')
+        if not expanded:
+            return
+        with imgui_utils.item_width(-self.window.font_size * 4):
+            _, self.session_path = imgui.input_text('File##session', self.session_path, 1024)
+        if imgui.button('Save session'):
+            self.save_session(self.session_path)
+        imgui.same_line()
+        if imgui.button('Load session'):
+            self.load_session(self.session_path)
+
+    def _draw_image(self, area) -> None:
+        if self.texture is None or self.image is None:
+            return
+        area_fb = self._to_fb(area)
+        rect = self.view.image_rect(area_fb, (self.image.shape[1], self.image.shape[0]))
+        clip = tuple(int(round(v)) for v in area_fb)
+        self.image_program.draw(self.texture, self.window.framebuffer_size, rect, clip=clip)
+        view = (rect, clip)
+        if view != self._last_view:
+            self._last_view = view
+            zoom = self.view.effective_zoom(area_fb, (self.image.shape[1], self.image.shape[0]))
+            self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
+
+    def _overlay(self, name: str, x: float, y: float, draw: Callable[[], None], pivot=(0.0, 0.0), alpha=0.75) -> None:
+        imgui.set_next_window_position(x, y, pivot_x=pivot[0], pivot_y=pivot[1])
+        imgui.set_next_window_bg_alpha(alpha)
+        imgui.begin(name, flags=_OVERLAY_FLAGS)
+        draw()
+        imgui.end()
+
+    def _draw_overlays(self, area) -> None:
+        ax, ay, aw, ah = area
+        f = self.window.font_size
+        pad = f * 0.5
+        wrap = max(aw - 4 * pad, f * 10)
+
+        def wrapped(text, color=None):
+            imgui.push_text_wrap_pos(wrap)
+            if color is None:
+                imgui.text(text)
+            else:
+                imgui.text_colored(text, *color)
+            imgui.pop_text_wrap_pos()
+
+        # Top: errors (of the newest render, or of the app such as a bad session file), wrapped.
+        errors = []
+        if self.result is not None and self.result.error:
+            errors.append(self.result.error)
+        message = self.message if self.message is not None and time.monotonic() - self.message[2] < (30 if self.message[1] else 8) else None
+        if message is not None and message[1]:
+            errors.append(message[0])
+        if errors:
+            self._overlay('##error', ax + pad, ay + pad, lambda: [wrapped(e, ERROR_COLOR) for e in errors], alpha=0.85)
+        if self.loading or (self.image is None and self.render_pending()):
+            text = self.loading or 'Loading...'
+            self._overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(text), pivot=(0.5, 0.5))
+
+        # Status bar below the image: the pixel under the cursor, zoom, render time, and info messages.
+        status = self._status_text(area)
+        if message is not None and not message[1]:
+            status = f'{status}   {message[0]}' if status else message[0]
+        imgui.set_next_window_position(ax, ay + ah)
+        imgui.set_next_window_size(aw, self._status_height())
+        imgui.begin('##status', flags=_OVERLAY_FLAGS & ~imgui.WINDOW_ALWAYS_AUTO_RESIZE)
+        imgui.text(status)
+        imgui.end()
+
+    def _status_text(self, area) -> str:
+        parts = []
+        if self.image is not None:
+            io = imgui.get_io()
+            mx, my = io.mouse_pos
+            ax, ay, aw, ah = area
+            if not io.want_capture_mouse and ax <= mx < ax + aw and ay <= my < ay + ah:
+                s = self.window.framebuffer_scale
+                size = (self.image.shape[1], self.image.shape[0])
+                hit = self.view.pixel_at((mx * s, my * s), self._to_fb(area), size)
+                if hit is not None:
+                    value = self.image[hit[1], hit[0]]
+                    parts.append(f'x {hit[0]}, y {hit[1]}: ' + ' '.join(str(int(v)) for v in value))
+            zoom = self.view.effective_zoom(self._to_fb(area), (self.image.shape[1], self.image.shape[0]))
+            parts.append(f'zoom {zoom:.3g}x')
+        if self.result is not None and self.result.render_seconds:
+            parts.append(f'render {self.result.render_seconds * 1000:.0f} ms')
+        if self.render_pending() and self.image is not None:
+            parts.append('rendering...')
+        return '   '.join(parts)
+
+    def _draw_help(self) -> None:
+        if self.show_help:
+            imgui.open_popup('Keyboard and mouse')
+            self.show_help = False
+        f = self.window.font_size
+        width, height = self.window.window_size
+        imgui.set_next_window_position(width / 2, height / 2, imgui.ALWAYS, 0.5, 0.5)
+        if imgui.begin_popup_modal('Keyboard and mouse', flags=imgui.WINDOW_ALWAYS_AUTO_RESIZE | imgui.WINDOW_NO_MOVE)[0]:
+            imgui.columns(2, 'help-columns', border=False)
+            imgui.set_column_width(0, f * 14)
+            for keys, text in shortcuts.help_rows():
+                imgui.text(keys)
+                imgui.next_column()
+                imgui.text(text)
+                imgui.next_column()
+            imgui.columns(1)
+            imgui.spacing()
+            if imgui.button('Close', width=f * 6) or imgui.is_key_pressed(glfw.KEY_ESCAPE):
+                imgui.close_current_popup()
+            imgui.end_popup()
