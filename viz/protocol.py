@@ -26,6 +26,12 @@ SEED_MODULO = 1 << 32                           # Seeds are taken modulo 2**32 (
 NOISE_MODES = ('const', 'random', 'none')
 LAYER_VIEWS = ('rgb', 'channel')
 _DEVICE_RE = re.compile(r'^(auto|cpu|mps|cuda(:\d+)?)$')
+EQ_MODES = ('off', 'eqt', 'eqt_frac', 'eqr')    # Equivariance heatmap: off, integer / fractional translation, rotation.
+EQ_LAYOUTS = ('side', 'reference', 'generated', 'error')  # Side by side, or one of the three pictures alone.
+SPECTRUM_CHANNELS = ('all', 'selected')         # Spectrum of all channels (mean power) or of LayerArgs.channel only.
+JOB_KINDS = ('none', 'metrics', 'average')      # Background jobs: none (cancels), EQ metrics, K-seed spectrum average.
+JOB_STATES = ('running', 'done', 'cancelled', 'failed')
+EXPORT_FORMATS = ('png', 'npz')                 # Spectrum export: paper-style PNG figure or .npz arrays.
 
 # ----------------------------------------------------------------------------
 # Validation helpers: each raises ValueError naming the field and what was expected.
@@ -202,7 +208,54 @@ class PerformanceArgs:
 
 @dataclasses.dataclass(frozen=True)
 class AnalysisArgs:
-    """Equivariance heatmap and spectrum settings (issue 6); nothing yet."""
+    """Equivariance heatmap, spectrum view, background jobs and spectrum export.
+
+    The heatmap compares, for the current latent and input transform, 'generate then transform' with
+    'transform the input then generate' (StyleGAN3 only). The spectrum is that of the layer LayerArgs.name.
+    With both on, the heatmap is shown. Jobs and exports are started by a new id: `job_id` different from
+    the last one the renderer saw starts a `job_kind` job and cancels a running one ('none' only cancels);
+    a new `export_id` exports the shown spectrum once."""
+    eq_mode: str = 'off'                        # 'off' | 'eqt' (whole pixels) | 'eqt_frac' (sub-pixel) | 'eqr' (rotation).
+    eq_layout: str = 'side'                     # 'side' = reference | generated | error heatmap; or one of them alone.
+    eq_scale_max: float = 0.0                   # Squared error at the top of the colour scale; 0 = the largest error shown.
+    spectrum: bool = False                      # Show the power spectrum of the selected layer.
+    spectrum_beta: float = 8.0                  # Kaiser window shape (0 = rectangular).
+    spectrum_db_low: float = -40.0              # dB at the bottom of the colour scale.
+    spectrum_db_high: float = 20.0              # dB at the top of the colour scale.
+    spectrum_channels: str = 'all'              # 'all' = mean power over channels; 'selected' = LayerArgs.channel.
+    spectrum_average: bool = False              # Show the K-seed average computed for these settings, if any.
+    job_id: int = 0                             # A new value starts job_kind (and cancels the running job).
+    job_kind: str = 'none'                      # 'none' | 'metrics' | 'average'.
+    metrics_samples: int = 50                   # EQ metrics: latents measured (N).
+    metrics_seed: int = 0                       # EQ metrics: seed of latents and transforms.
+    average_seeds: int = 8                      # Spectrum average: K seeds from the current seed on.
+    export_id: int = 0                          # A new value exports the shown spectrum once.
+    export_format: str = 'png'                  # 'png' (figure) | 'npz' (arrays).
+    export_folder: str = 'captures'             # Folder of the numbered export files (created when needed).
+
+    def __post_init__(self) -> None:
+        _check_choice(self, 'eq_mode', EQ_MODES)
+        _check_choice(self, 'eq_layout', EQ_LAYOUTS)
+        _check_finite(self, 'eq_scale_max')
+        if self.eq_scale_max < 0:
+            raise ValueError(f'AnalysisArgs.eq_scale_max = {self.eq_scale_max!r}: expected 0 (automatic) or a positive squared error')
+        _check_bool(self, 'spectrum')
+        for name in ('spectrum_beta', 'spectrum_db_low', 'spectrum_db_high'):
+            _check_finite(self, name)
+        if self.spectrum_beta < 0:
+            raise ValueError(f'AnalysisArgs.spectrum_beta = {self.spectrum_beta!r}: expected a Kaiser beta >= 0')
+        if not self.spectrum_db_low < self.spectrum_db_high:
+            raise ValueError(f'AnalysisArgs.spectrum_db_high = {self.spectrum_db_high!r}: expected more than spectrum_db_low = {self.spectrum_db_low!r}')
+        _check_choice(self, 'spectrum_channels', SPECTRUM_CHANNELS)
+        _check_bool(self, 'spectrum_average')
+        _check_int(self, 'job_id', minimum=0)
+        _check_choice(self, 'job_kind', JOB_KINDS)
+        _check_int(self, 'metrics_samples', minimum=1)
+        _check_int(self, 'metrics_seed', minimum=0, maximum=SEED_MODULO - 1)
+        _check_int(self, 'average_seeds', minimum=1)
+        _check_int(self, 'export_id', minimum=0)
+        _check_choice(self, 'export_format', EXPORT_FORMATS)
+        _check_str(self, 'export_folder')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,6 +356,86 @@ class LayerStats:
     channel_max: np.ndarray                     # [C] float32.
 
 
+@dataclasses.dataclass(frozen=True)
+class ImagePanel:
+    name: str                                   # 'reference' | 'generated' | 'error' | 'colorbar' | 'spectrum'.
+    x: int                                      # Left column in RenderResult.image.
+    y: int                                      # Top row.
+    width: int
+    height: int
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EquivarianceView:
+    mode: str                                   # 'eqt' | 'eqt_frac' | 'eqr'.
+    translate: tuple[float, float]              # Translation compared (image sizes; whole pixels for 'eqt'; 0 for 'eqr').
+    angle_deg: float                            # Rotation compared (degrees; 0 for the translations).
+    psnr: float                                 # dB with peak 2 (as EQ-T / EQ-R): math.inf when identical, NaN when no pixel is valid.
+    mse: float                                  # Mean squared error over the valid pixels.
+    error_max: float                            # Largest value of error_map.
+    scale_max: float                            # Squared error at the top of the colour scale.
+    error_map: np.ndarray                       # [H, W] float32 squared error, mean over channels, 0 outside the mask.
+    mask: np.ndarray                            # [H, W] bool: pixels valid in both pictures.
+    panels: tuple[ImagePanel, ...] = ()         # Where the pictures are in RenderResult.image.
+    identity_reused: bool = False               # The identity render came from the cache (one forward pass).
+    notes: tuple[str, ...] = ()                 # E.g. which parts of the transform the mode ignores.
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SpectrumView:
+    layer: str                                  # Layer name, or 'output'.
+    source: str                                 # What was measured, e.g. 'this latent' or 'average of 8 seeds from seed 0'.
+    count: int                                  # Images averaged.
+    channel: int | None                         # The one channel measured; None = mean over all channels.
+    beta: float                                 # Kaiser window shape.
+    db_range: tuple[float, float]               # Colour range of the heatmap.
+    sampling_rate: float                        # s: pixels per image unit (cycles per image = cycles per pixel * s).
+    cutoff: float | None                        # f_c in cycles per image (None if the layer has no designed cutoff).
+    stopband: float | None                      # f_t in cycles per image.
+    nyquist: float                              # s / 2 in cycles per image.
+    radial_filter: bool                         # Radially symmetric band limit (circles) rather than separable (squares).
+    db: np.ndarray                              # [n + 1, m + 1] float32 heatmap in dB (clipped), DC at the centre, +-Nyquist on both borders.
+    upscale: int                                # Image pixels per spectrum bin.
+    radial_freqs: np.ndarray                    # [K] float32 cycles per image.
+    radial_db: np.ndarray                       # [K] float32.
+    slice0_freqs: np.ndarray                    # [L] float32 cycles per image, 0 degree (horizontal) slice.
+    slice0_db: np.ndarray
+    slice45_freqs: np.ndarray                   # [L] float32 cycles per image along the diagonal.
+    slice45_db: np.ndarray
+    panels: tuple[ImagePanel, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class JobStatus:
+    job_id: int                                 # AnalysisArgs.job_id that started it.
+    kind: str                                   # 'metrics' | 'average'.
+    state: str                                  # 'running' | 'done' | 'cancelled' | 'failed'.
+    done: int                                   # Samples or seeds done.
+    total: int                                  # Samples or seeds asked for.
+    description: str                            # E.g. 'EQ metrics, 50 samples, seed 0'.
+    error: str | None = None                    # Why it failed.
+    psnr: tuple[tuple[str, float], ...] = ()    # Metrics: (kind, dB) for 'eqt', 'eqt_frac', 'eqr' (partial if cancelled).
+    seconds: float = 0.0                        # Time spent on it so far.
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportStatus:
+    export_id: int                              # AnalysisArgs.export_id it answers.
+    path: str | None = None                     # The file written.
+    error: str | None = None                    # Why nothing was written.
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    equivariance: EquivarianceView | None = None
+    equivariance_unavailable: str | None = None # Why the heatmap cannot be shown (StyleGAN2 networks).
+    spectrum: SpectrumView | None = None
+    spectrum_note: str | None = None            # Why no spectrum is shown although it was asked for.
+    job: JobStatus | None = None                # The latest background job (running or finished).
+    export: ExportStatus | None = None          # The latest export.
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class RenderResult:
     stamp: int                                  # Stamp of the request this answers.
@@ -315,3 +448,4 @@ class RenderResult:
     loading: str | None = None                  # Progress text while a network loads (e.g. 'loading builtin:sg3-t...').
     args: RenderArgs | None = None              # The request this answers.
     image_resolution: int | None = None         # The generator's output resolution (captures are saved at this size).
+    analysis: AnalysisResult | None = None      # Equivariance, spectrum, job and export results (AnalysisArgs).

@@ -7,6 +7,12 @@ request, and `poll()` never returns a result older than one it already returned.
 render function become `RenderResult.error`. `close()` sets the cancel flag the render function checks
 between layers and returns promptly even while a render is running.
 
+Background jobs (batch metrics, spectrum averages) run in small chunks between live renders: while no
+request waits, the worker calls `job_fn(cancel)` (by default the render function's `step_job` method, if
+it has one) again and again; each call does one chunk and returns a result to post (e.g. with the job's
+progress), or None when there is no job work. A waiting request always goes first, so exploring stays
+responsive while a job runs.
+
 No torch, imgui or OpenGL here: the render function does the work.
 """
 
@@ -23,6 +29,10 @@ from viz.protocol import RenderArgs, RenderResult
 # is then discarded); `progress(result)` posts an intermediate result (e.g. with `loading` text).
 RenderFn = Callable[[RenderArgs, int, threading.Event, Callable[[RenderResult], None]], RenderResult]
 
+# job_fn(cancel) -> RenderResult | None: one chunk of background work, then a result to post (it carries the
+# stamp of the last rendered request), or None when no job has work left. Called only while no request waits.
+JobFn = Callable[[threading.Event], 'RenderResult | None']
+
 
 class RenderWorker:
     def __init__(
@@ -30,8 +40,10 @@ class RenderWorker:
         render_fn: RenderFn,                        # Turns a request into a result; runs on the worker thread only.
         on_result: Callable[[], None] | None = None,  # Called (on the worker thread) after each posted result, e.g. to wake an idle GUI loop.
         name: str = 'render-worker',                # Thread name.
+        job_fn: JobFn | None = None,                # Background work between renders; default: render_fn.step_job if it exists.
     ) -> None:
         self._render_fn = render_fn
+        self._job_fn = job_fn if job_fn is not None else getattr(render_fn, 'step_job', None)
         self._on_result = on_result
         self._cond = threading.Condition()
         self._cancel = threading.Event()
@@ -139,16 +151,36 @@ class RenderWorker:
             except Exception:  # A failing wake-up callback must not kill the render thread.
                 traceback.print_exc()
 
+    def _step_job(self) -> bool:
+        """One chunk of background work; posts its result. Returns whether there may be more."""
+        try:
+            result = self._job_fn(self._cancel)
+        except Exception:  # A failing job must not kill the render thread.
+            traceback.print_exc()
+            return False
+        if result is None:
+            return False
+        assert isinstance(result, RenderResult), 'job_fn must return a RenderResult or None'
+        self._post(result)
+        return True
+
     def _run(self) -> None:
+        job_work = False                            # May the job function have work? Asked again after each render.
         while True:
             with self._cond:
-                while self._pending is None and not self._closed:
+                while self._pending is None and not self._closed and not job_work:
                     self._cond.wait()
                 if self._closed:
                     return
-                stamp, args = self._pending
+                request = self._pending
                 self._pending = None
-                self._rendering = stamp
+                if request is not None:
+                    self._rendering = request[0]
+            if request is None:
+                job_work = self._step_job()
+                continue
+            stamp, args = request
+            job_work = self._job_fn is not None
 
             def progress(result: RenderResult, stamp: int = stamp) -> None:
                 assert result.stamp == stamp, 'progress result carries another stamp'

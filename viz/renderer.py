@@ -13,6 +13,7 @@ NVIDIA's tools.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import threading
 import time
 from typing import Any, Callable
@@ -20,8 +21,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from viz import render_ops
-from viz.protocol import LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
+from viz import render_analysis, render_ops
+from viz.protocol import LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
 # be called with progress text while it loads (e.g. download progress).
@@ -108,6 +109,8 @@ class Renderer:
         self._mappings = _LRU(max_mappings)         # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
         self._layer_lists = _LRU(16)                # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
         self._failed: tuple[tuple, str] | None = None  # Last failed load: (net key, message), not retried until the source changes.
+        self.analysis = render_analysis.AnalysisRenderer()  # Equivariance, spectrum, background jobs, exports.
+        self._net_key: tuple | None = None          # Network of the render in progress.
 
     # ------------------------------------------------------------------------
 
@@ -121,6 +124,8 @@ class Renderer:
         """Never raises (except RenderCancelled when `cancel` is set): failures come back as `error`."""
         start = time.perf_counter()
         fields: dict[str, Any] = {}
+        self.analysis.begin()
+        self._net_key = None
         try:
             self._render(args, stamp, cancel, progress, fields)
         except render_ops.RenderCancelled:
@@ -132,9 +137,16 @@ class Renderer:
                 self._mappings.clear()
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
-        return RenderResult(stamp=stamp, args=args, render_seconds=time.perf_counter() - start, **fields)
+        self.analysis.finish(args, fields)
+        result = RenderResult(stamp=stamp, args=args, render_seconds=time.perf_counter() - start, **fields)
+        self.analysis.remember(result, self._net_key)
+        return result
 
     __call__ = render  # A Renderer is a RenderWorker render function.
+
+    def step_job(self, cancel: threading.Event) -> RenderResult | None:
+        """One chunk of the background job (EQ metrics, spectrum average), for RenderWorker between renders."""
+        return self.analysis.step_job(cancel)
 
     def get_network(self, source: str, key: str | None, device: str,
             progress: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, NetworkSummary]:
@@ -170,13 +182,25 @@ class Renderer:
         G, summary = self.get_network(*net_key, progress=report)
         fields['network'] = summary
         fields['image_resolution'] = G.img_resolution
+        self._net_key = net_key
+        self.analysis.update_jobs(G, net_key, args)
         if cancel is not None and cancel.is_set():
             raise render_ops.RenderCancelled()
 
         with torch.no_grad():
             ws = self._blend_ws(G, net_key, args)
+            if self.analysis.wants_equivariance(G, args):
+                # The heatmap replaces the image: one forward pass per frame while only the transform changes.
+                list_key = (net_key, args.performance.force_fp32, args.noise.mode)
+                if list_key not in self._layer_lists:
+                    self._synthesize(G, net_key, dataclasses.replace(args, layer=LayerArgs()), ws, cancel, fields)
+                fields['layers'] = self._layer_lists[list_key]
+                self.analysis.equivariance(G, net_key, args, ws, fields)
+                return
             out, layer = self._synthesize(G, net_key, args, ws, cancel, fields)
             self._finish_image(G, args, out, layer, fields)
+            if args.analysis.spectrum:
+                self.analysis.spectrum(G, net_key, args, out, fields)
 
     def _mapping(self, G: torch.nn.Module, net_key: tuple, seed: int, args: RenderArgs) -> torch.Tensor:
         """ws [1, num_ws, w_dim] of one seed: z (and a class for conditional networks) drawn from
