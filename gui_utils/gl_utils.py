@@ -120,17 +120,24 @@ _FRAGMENT_SHADER = """
 #version 330 core
 in vec2 v_uv;
 uniform sampler2D u_image;
+out vec4 o_color;
+void main() {
+    o_color = texture(u_image, v_uv);
+}
+"""
+
+# A separate program rather than a branch: software rasterizers (llvmpipe) run both sides of a branch.
+_COLORMAP_FRAGMENT_SHADER = """
+#version 330 core
+in vec2 v_uv;
+uniform sampler2D u_image;
 uniform sampler2D u_colormap;
-uniform int u_use_colormap;       // 1: map the red channel through the colour map.
 uniform float u_colormap_size;    // Number of colour-map entries.
 out vec4 o_color;
 void main() {
-    vec4 c = texture(u_image, v_uv);
-    if (u_use_colormap != 0) {
-        float t = (clamp(c.r, 0.0, 1.0) * (u_colormap_size - 1.0) + 0.5) / u_colormap_size;
-        c = vec4(texture(u_colormap, vec2(t, 0.5)).rgb, 1.0);
-    }
-    o_color = c;
+    float value = texture(u_image, v_uv).r;
+    float t = (clamp(value, 0.0, 1.0) * (u_colormap_size - 1.0) + 0.5) / u_colormap_size;
+    o_color = vec4(texture(u_colormap, vec2(t, 0.5)).rgb, 1.0);
 }
 """
 
@@ -160,8 +167,10 @@ class ImageProgram:
 
     def __init__(self):
         self.program = _compile_program(_VERTEX_SHADER, _FRAGMENT_SHADER)
-        self._loc = {name: gl.glGetUniformLocation(self.program, name)
-            for name in ['u_dest', 'u_src', 'u_image', 'u_colormap', 'u_use_colormap', 'u_colormap_size']}
+        self.colormap_program = _compile_program(_VERTEX_SHADER, _COLORMAP_FRAGMENT_SHADER)
+        self._loc = {program: {name: gl.glGetUniformLocation(program, name)
+            for name in ['u_dest', 'u_src', 'u_image', 'u_colormap', 'u_colormap_size']}
+            for program in (self.program, self.colormap_program)}
         self.vao = gl.glGenVertexArrays(1)
         self.vbo = gl.glGenBuffers(1)
         corners = np.array([0, 0, 1, 0, 0, 1, 1, 1], dtype=np.float32)  # Triangle strip.
@@ -198,22 +207,25 @@ class ImageProgram:
             gl.glBlendFunc(gl.GL_SRC_ALPHA, gl.GL_ONE_MINUS_SRC_ALPHA)
         else:
             gl.glDisable(gl.GL_BLEND)
-        gl.glUseProgram(self.program)
-        gl.glUniform4f(self._loc['u_dest'], *ndc)
-        gl.glUniform4f(self._loc['u_src'], 0.0, 0.0, 1.0, 1.0)
+        program = self.program if colormap is None else self.colormap_program
+        loc = self._loc[program]
+        gl.glUseProgram(program)
+        gl.glUniform4f(loc['u_dest'], *ndc)
+        gl.glUniform4f(loc['u_src'], 0.0, 0.0, 1.0, 1.0)
         gl.glActiveTexture(gl.GL_TEXTURE0)
         gl.glBindTexture(gl.GL_TEXTURE_2D, texture.gl_id)
-        gl.glUniform1i(self._loc['u_image'], 0)
-        gl.glUniform1i(self._loc['u_use_colormap'], 1 if colormap is not None else 0)
-        gl.glActiveTexture(gl.GL_TEXTURE1)
-        gl.glBindTexture(gl.GL_TEXTURE_2D, colormap.gl_id if colormap is not None else 0)
-        gl.glUniform1i(self._loc['u_colormap'], 1)
-        gl.glUniform1f(self._loc['u_colormap_size'], float(colormap.width if colormap is not None else 1))
+        gl.glUniform1i(loc['u_image'], 0)
+        if colormap is not None:
+            gl.glActiveTexture(gl.GL_TEXTURE1)
+            gl.glBindTexture(gl.GL_TEXTURE_2D, colormap.gl_id)
+            gl.glUniform1i(loc['u_colormap'], 1)
+            gl.glUniform1f(loc['u_colormap_size'], float(colormap.width))
         gl.glBindVertexArray(self.vao)
         gl.glDrawArrays(gl.GL_TRIANGLE_STRIP, 0, 4)
         gl.glBindVertexArray(0)
-        gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
-        gl.glActiveTexture(gl.GL_TEXTURE0)
+        if colormap is not None:
+            gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+            gl.glActiveTexture(gl.GL_TEXTURE0)
         gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
         gl.glUseProgram(0)
         gl.glDisable(gl.GL_SCISSOR_TEST)
@@ -222,6 +234,7 @@ class ImageProgram:
     def delete(self) -> None:
         if self.program:
             gl.glDeleteProgram(self.program)
+            gl.glDeleteProgram(self.colormap_program)
             gl.glDeleteBuffers(1, [self.vbo])
             gl.glDeleteVertexArrays(1, [self.vao])
             self.program = 0

@@ -101,6 +101,7 @@ class GlfwWindow:
         self.clear_color = clear_color
         self._dropped_paths: list[str] = []
         self._events_seen = True
+        self._wake_requested = False
         self._frames_since_event = 0
         self._frame_start = None
         self._last_frame_start = 0.0
@@ -227,12 +228,17 @@ class GlfwWindow:
 
     #------------------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Ask for a frame soon, from any thread (e.g. when a background result is ready): ends an idle sleep."""
+        self._wake_requested = True
+        glfw.post_empty_event()
+
     def wait_for_frame(self, idle: bool = False) -> None:
         """Sleep until the next frame is due, handling input events meanwhile.
 
         The FPS cap is strict: input arriving early wakes the thread to run its callbacks but does not start
         the frame sooner. With `idle`, and no input in the last few frames, the sleep lasts until an event
-        arrives or `idle_timeout` passes, so an unchanging window costs almost nothing.
+        arrives, `wake()` is called, or `idle_timeout` passes, so an unchanging window costs almost nothing.
         """
         deadline = self._last_frame_start + 1.0 / self._fps_limit
         while True:
@@ -246,12 +252,13 @@ class GlfwWindow:
             self._events_seen = False
         else:
             self._frames_since_event += 1
-        if idle and self._frames_since_event >= 3:
+        if idle and self._frames_since_event >= 3 and not self._wake_requested:
             glfw.wait_events_timeout(self.idle_timeout)
             glfw.poll_events()
             if self._events_seen:
                 self._frames_since_event = 0
                 self._events_seen = False
+        self._wake_requested = False
         now = time.perf_counter()
         self.last_frame_seconds = now - self._last_frame_start if self._last_frame_start else 0.0
         self._last_frame_start = now

@@ -15,7 +15,9 @@ def xdisplay():
     if shutil.which('Xvfb') is None:
         pytest.skip('Xvfb is not installed: GUI tests need it (install with scripts/system-packages.sh)')
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(['Xvfb', '-displayfd', str(write_fd), '-screen', '0', XVFB_SCREEN, '-nolisten', 'tcp'],
+    # -noreset: without it the server resets whenever its last client disconnects, and a window opened
+    # during the reset fails to connect.
+    proc = subprocess.Popen(['Xvfb', '-displayfd', str(write_fd), '-screen', '0', XVFB_SCREEN, '-nolisten', 'tcp', '-noreset'],
         pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     buf = b''

@@ -12,6 +12,7 @@ import dataclasses
 import importlib
 import inspect
 import json
+import os
 import pathlib
 import pkgutil
 import sys
@@ -50,6 +51,20 @@ def discover_widgets() -> list[Widget]:
                 if issubclass(c, Widget) and c is not Widget and c.__module__ == module.__name__ and c.title]
         classes.sort(key=lambda c: (getattr(c, 'order', 100), c.__module__))
     return [c() for c in classes]
+
+
+def leave_a_core_for_the_gui() -> None:
+    """Run torch's CPU work on all cores but one, unless the user set a thread count (OMP_NUM_THREADS).
+
+    With every core busy in torch, the GUI thread (and, under Xvfb, the software rasterizer) waits for CPU
+    time and frames stutter; on a 2-core machine oversubscription even made renders several times slower.
+    """
+    if os.environ.get('OMP_NUM_THREADS') or os.environ.get('MKL_NUM_THREADS'):
+        return
+    import torch
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    if cores > 1:
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
 
 
 def widget_key(widget: Widget) -> str:
@@ -128,8 +143,9 @@ class Visualizer:
 
         if render_fn is None:
             from viz.renderer import Renderer
+            leave_a_core_for_the_gui()
             render_fn = Renderer()
-        self.worker = RenderWorker(render_fn, on_result=glfw.post_empty_event)
+        self.worker = RenderWorker(render_fn, on_result=self.window.wake)
         if session_file:
             self.load_session(session_file)
 
@@ -285,7 +301,9 @@ class Visualizer:
         return self.last_stamp != 0 and (self.result is None or self.result.stamp != self.last_stamp)
 
     def frame(self) -> None:
-        idle = not (self.render_pending() or self._args_changed or self._drag_button is not None or self.capture_window_pending)
+        # Sleep until something happens: input (the window wakes itself), a render result (the worker calls
+        # window.wake), or a drag or window capture in progress. A slow render thus costs the GUI nothing.
+        idle = not (self._drag_button is not None or self.capture_window_pending)
         self.fps_limit = float(self._widget_option('fps_limit', self.fps_limit))
         self.window.fps_limit = self.fps_limit
         self.window.vsync = bool(self._widget_option('vsync', self.settings.vsync))
@@ -312,7 +330,7 @@ class Visualizer:
             self.capture_window_pending = False
             self._save_capture(pixels, 'window')
         work_seconds = time.perf_counter() - frame_start
-        self._frame_times.append(self.window.last_frame_seconds)
+        self._frame_times.append(work_seconds)
         if self._frame_log is not None:
             self._frame_log.write(json.dumps({'t': time.time(), 'interval': self.window.last_frame_seconds,
                 'work': work_seconds, 'build': build_seconds, 'idle': idle, 'busy': self.render_pending()}) + '\n')

@@ -70,8 +70,8 @@ def test_idle_frames_sleep_until_an_event_arrives(window):
     idle_seconds = time.perf_counter() - start
     assert idle_seconds >= 0.25, f'an idle frame took only {idle_seconds * 1000:.0f} ms'
 
-    # An event posted from another thread (as the render worker does) ends the sleep early.
-    timer = threading.Timer(0.05, glfw.post_empty_event)
+    # A wake-up from another thread (as the render worker does) ends the sleep early.
+    timer = threading.Timer(0.05, window.wake)
     timer.start()
     start = time.perf_counter()
     window.idle_timeout = 5.0
@@ -79,7 +79,16 @@ def test_idle_frames_sleep_until_an_event_arrives(window):
     window.end_frame()
     woken_seconds = time.perf_counter() - start
     timer.join()
-    assert woken_seconds < 1.0, f'post_empty_event did not wake the idle loop ({woken_seconds:.2f} s)'
+    assert woken_seconds < 1.0, f'wake() did not end the idle sleep ({woken_seconds:.2f} s)'
+
+    # A wake-up that arrives while a frame is being drawn makes the next frame skip its idle sleep.
+    window.begin_frame(idle=True)
+    window.wake()
+    window.end_frame()
+    start = time.perf_counter()
+    window.begin_frame(idle=True)
+    window.end_frame()
+    assert time.perf_counter() - start < 1.0
 
     # Without idle the loop runs at the cap.
     start = time.perf_counter()

@@ -158,13 +158,15 @@ def test_idle_loop_sleeps_and_wakes_on_a_result(viz):
     start = time.perf_counter()
     viz.frame()
     assert time.perf_counter() - start > 0.3                   # Idle: waits for events (idle_timeout 0.5 s).
-    # The worker wakes the loop with glfw.post_empty_event when a render finishes: an idle frame ends at once.
-    import glfw
-    assert viz.worker._on_result is glfw.post_empty_event
+    viz.window.idle_timeout = 0.5
+    # A render finishing on the worker thread wakes the idle loop at once (RenderWorker's on_result).
+    assert viz.worker._on_result == viz.window.wake
     viz.window.idle_timeout = 5.0
-    timer = threading.Timer(0.1, glfw.post_empty_event)
-    timer.start()
-    start = time.perf_counter()
-    viz.frame()
-    timer.join()
-    assert time.perf_counter() - start < 2.0
+    latent = widget(viz, 'latent')
+    for x in (11.0, 12.0):
+        start = time.perf_counter()
+        latent.set_state({**latent.get_state(), 'x': x})
+        viz.window.wake()                                     # As an input event would.
+        while viz.result.args.latent.x != x:
+            viz.frame()
+            assert time.perf_counter() - start < 2.0
