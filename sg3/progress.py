@@ -20,9 +20,9 @@ class ProgressBar:
         fraction = min(self.done / self.total, 1.0)
         filled = int(round(fraction * self.width))
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / fraction - elapsed if fraction > 0 else float('nan')
+        eta = f'{elapsed / fraction - elapsed:.1f}s' if fraction > 0 else '?'
         bar = '#' * filled + '-' * (self.width - filled)
-        self.stream.write(f'\r{self.label} [{bar}] {self.done}/{self.total} {elapsed:.1f}s elapsed, {eta:.1f}s left')
+        self.stream.write(f'\r{self.label} [{bar}] {self.done}/{self.total} {elapsed:.1f}s elapsed, {eta} left')
         if self.done >= self.total:
             self.stream.write('\n')
         self.stream.flush()
