@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except DisplayUnavailableError as e:
         print(f'visualizer.py: {e}', file=sys.stderr)
         return 2
-    return app.run()
+    try:
+        return app.run()
+    except KeyboardInterrupt:                   # Ctrl+C in the terminal: the window is already closed by run().
+        return 130
 
 
 if __name__ == '__main__':

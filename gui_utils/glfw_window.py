@@ -45,6 +45,16 @@ def init_glfw() -> None:
         reason = _last_glfw_error[0] if _last_glfw_error else 'unknown reason'
         raise DisplayUnavailableError(f'GLFW failed to initialise: {reason}. {display_help()}')
 
+def _fit_to_screen(width: int, height: int) -> tuple[int, int]:
+    """Shrink a requested window size to the primary monitor's work area, if GLFW knows it."""
+    monitor = glfw.get_primary_monitor()
+    if not monitor:
+        return width, height
+    _x, _y, area_width, area_height = glfw.get_monitor_workarea(monitor)
+    if area_width > 0 and area_height > 0:
+        width, height = min(width, area_width), min(height, area_height)
+    return width, height
+
 #----------------------------------------------------------------------------
 
 class GlfwWindow:
@@ -64,6 +74,7 @@ class GlfwWindow:
         global _open_windows
         assert window_width > 0 and window_height > 0
         init_glfw()
+        window_width, window_height = _fit_to_screen(window_width, window_height)
         self._glfw_window = None
         self.context_kind = 'default'
         if core_profile:

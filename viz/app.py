@@ -23,11 +23,12 @@ import glfw
 import imgui
 import numpy as np
 
-from gui_utils import gl_utils, imgui_utils, imgui_window
+from gui_utils import imgui_utils, imgui_window
 from viz import capture, session, settings as settings_mod, shortcuts
+from viz.image_area import ImageArea
 from viz.protocol import RenderArgs, RenderResult
 from viz.render_worker import RenderWorker
-from viz.widgets.base import KEY_ACTIONS, FrameContext, ImageDrag, Widget, request_parts
+from viz.widgets.base import KEY_ACTIONS, FrameContext, Widget, request_parts
 from viz.widgets.capture import CaptureRequest
 
 DEFAULT_SOURCE = 'builtin:sg3-t'
@@ -104,9 +105,7 @@ class Visualizer:
         width, height = window_size or (self.settings.window_width, self.settings.window_height)
         self.window = imgui_window.ImguiWindow(config_dir=self.config_dir, title='sg3-viz', window_width=width,
             window_height=height, fps_limit=self.fps_limit, vsync=self.settings.vsync, clear_color=(0.16, 0.16, 0.17, 1))
-        self.image_program = gl_utils.ImageProgram()
-        self.texture: gl_utils.Texture | None = None
-        self.view = gl_utils.ImageView()
+        self.area = ImageArea(filter=self.settings.filter)
         self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item) if log_items else None
         if self.recorder is not None:
             self.recorder.install()
@@ -122,7 +121,6 @@ class Visualizer:
 
         # Frame state.
         self.result: RenderResult | None = None          # Newest final result.
-        self.image: np.ndarray | None = None             # Image in the texture.
         self.loading: str | None = None                  # Progress text while a network loads.
         self.last_args: RenderArgs | None = None         # Last submitted request.
         self.last_stamp = 0
@@ -132,8 +130,6 @@ class Visualizer:
         self.capture_dir = pathlib.Path(self.settings.capture_dir or 'captures').expanduser()
         self.capture_window_pending = False
         self.show_help = False
-        self._drag_button: int | None = None
-        self._wheel = 0.0
         self._frame_times = collections.deque(maxlen=240)
         self._ready = False
         self._args_changed = True
@@ -194,7 +190,7 @@ class Visualizer:
 
     def session_state(self) -> dict:
         widgets = {widget_key(w): w.get_state() for w in self.widgets}
-        app = {'zoom': self.view.zoom, 'pan': list(self.view.pan), 'show_pane': self.settings.show_pane,
+        app = {'zoom': self.area.view.zoom, 'pan': list(self.area.view.pan), 'show_pane': self.settings.show_pane,
             'filter': self.settings.filter, 'pane_width': self.settings.pane_width}
         return session.make_session(widgets, app)
 
@@ -213,8 +209,9 @@ class Visualizer:
             unknown = sorted(set(data.get('widgets', {})) - set(by_key))
             if unknown:
                 raise session.SessionError(f'session file {path!r}: unknown widget(s) {", ".join(unknown)}; expected {", ".join(sorted(by_key))}')
-            app = data.get('app', {})
-            view = self._parse_app_state(app, path)
+            current = {'zoom': self.area.view.zoom, 'pan': self.area.view.pan, 'show_pane': self.settings.show_pane,
+                'filter': self.settings.filter, 'pane_width': self.settings.pane_width}
+            view = session.parse_app_state(data.get('app', {}), current, path)
             old = {k: w.get_state() for k, w in by_key.items()}
             try:
                 for key, state in data.get('widgets', {}).items():
@@ -226,45 +223,22 @@ class Visualizer:
         except session.SessionError as e:
             self.show_message(str(e), error=True)
             return False
-        self.view.zoom, self.view.pan = view['zoom'], view['pan']
+        self.area.view.zoom, self.area.view.pan = view['zoom'], view['pan']
         self.settings = dataclasses.replace(self.settings, show_pane=view['show_pane'], filter=view['filter'],
             pane_width=view['pane_width'])
+        self.area.set_filter(self.settings.filter)
         self.session_path = str(path)
         self.show_message(f'Session loaded from {path}')
         return True
 
-    def _parse_app_state(self, app: dict, path: str) -> dict:
-        out = {'zoom': self.view.zoom, 'pan': self.view.pan, 'show_pane': self.settings.show_pane,
-            'filter': self.settings.filter, 'pane_width': self.settings.pane_width}
-        known = set(out)
-        for key, value in app.items():
-            if key not in known:
-                raise session.SessionError(f'session file {path!r}: app.{key} is unknown; expected one of {", ".join(sorted(known))}')
-        if 'zoom' in app:
-            z = app['zoom']
-            if z is not None and (isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 < z <= 64):
-                raise session.SessionError(f'session file {path!r}: app.zoom = {z!r}; expected null (fit) or a number in (0, 64]')
-            out['zoom'] = None if z is None else float(z)
-        if 'pan' in app:
-            p = app['pan']
-            if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
-                raise session.SessionError(f'session file {path!r}: app.pan = {p!r}; expected [x, y] in pixels')
-            out['pan'] = (float(p[0]), float(p[1]))
-        try:
-            checked = dataclasses.replace(self.settings, **{k: app[k] for k in ('show_pane', 'filter', 'pane_width') if k in app})
-        except ValueError as e:
-            raise session.SessionError(f'session file {path!r}: {e}') from e
-        out.update(show_pane=checked.show_pane, filter=checked.filter, pane_width=checked.pane_width)
-        return out
-
     def capture_image(self) -> pathlib.Path | None:
         """Save the shown image at the generator's resolution."""
-        if self.image is None:
+        if self.area.image is None:
             self.show_message('Nothing to capture yet: no image has been rendered.', error=True)
             return None
         args = self.result.args if self.result is not None else None
         text = {'sg3-viz:args': json.dumps(args.to_dict())} if args is not None else None
-        return self._save_capture(self.image, 'image', text)
+        return self._save_capture(self.area.image, 'image', text)
 
     def _save_capture(self, pixels: np.ndarray, kind: str, text=None) -> pathlib.Path | None:
         try:
@@ -303,7 +277,7 @@ class Visualizer:
     def frame(self) -> None:
         # Sleep until something happens: input (the window wakes itself), a render result (the worker calls
         # window.wake), or a drag or window capture in progress. A slow render thus costs the GUI nothing.
-        idle = not (self._drag_button is not None or self.capture_window_pending)
+        idle = not (self.area.drag_button is not None or self.capture_window_pending)
         self.fps_limit = float(self._widget_option('fps_limit', self.fps_limit))
         self.window.fps_limit = self.fps_limit
         self.window.vsync = bool(self._widget_option('vsync', self.settings.vsync))
@@ -313,7 +287,8 @@ class Visualizer:
         actions = self._shortcut_actions()
         self._handle_app_actions(actions)
         area = self._image_area()
-        drag = self._handle_image_mouse(area)
+        drag = self.area.handle_mouse(area, self.window.framebuffer_scale,
+            self.result.image_resolution if self.result is not None else None)
         dropped = self._handle_drops()
         ctx = FrameContext(result=self.result, font_size=self.window.font_size, image_drag=drag,
             keys=frozenset(a for a in actions if a in KEY_ACTIONS), dropped_paths=dropped,
@@ -350,10 +325,7 @@ class Visualizer:
             return
         self.result = result
         if result.image is not None:
-            if self.texture is None:
-                self.texture = gl_utils.Texture(filter=self.settings.filter)
-            self.texture.upload(result.image)
-            self.image = result.image
+            self.area.set_image(result.image)
         if result.network is not None and result.network.source != self.loaded_source:
             self.loaded_source = result.network.source
             self.window.title = f'sg3-viz - {self.loaded_source}'
@@ -383,9 +355,8 @@ class Visualizer:
             self._save_settings()
         if self.recorder is not None:
             self.recorder.uninstall()
-        if self.texture is not None and self.window.glfw_window is not None:
-            self.texture.delete()
-            self.image_program.delete()
+        if self.window.glfw_window is not None:
+            self.area.delete()
         self.window.close()
         if self._frame_log is not None:
             self._frame_log.close()
@@ -417,9 +388,9 @@ class Visualizer:
         if 'toggle_pane' in actions:
             self.settings = dataclasses.replace(self.settings, show_pane=not self.settings.show_pane)
         if 'zoom_fit' in actions:
-            self.view.reset()
+            self.area.view.reset()
         if 'zoom_1' in actions:
-            self.view.zoom, self.view.pan = 1.0, (0.0, 0.0)
+            self.area.view.zoom, self.area.view.pan = 1.0, (0.0, 0.0)
         if 'help' in actions:
             self.show_help = True
 
@@ -437,51 +408,6 @@ class Visualizer:
         width, height = self.window.window_size
         pane = self._pane_width()
         return (pane, 0.0, max(width - pane, 1.0), float(max(height - self._status_height(), 1)))
-
-    def _to_fb(self, rect):
-        s = self.window.framebuffer_scale
-        return tuple(v * s for v in rect)
-
-    def _handle_image_mouse(self, area) -> ImageDrag | None:
-        io = imgui.get_io()
-        mx, my = io.mouse_pos
-        ax, ay, aw, ah = area
-        over_area = not io.want_capture_mouse and ax <= mx < ax + aw and ay <= my < ay + ah
-        scale = self.window.framebuffer_scale
-        area_fb = self._to_fb(area)
-        image_size = None if self.image is None else (self.image.shape[1], self.image.shape[0])
-
-        # Wheel: zoom in whole steps around the cursor.
-        if over_area and image_size is not None and io.mouse_wheel:
-            self._wheel += io.mouse_wheel
-            steps = int(self._wheel)
-            self._wheel -= steps
-            self.view.zoom_step(steps, (mx * scale, my * scale), area_fb, image_size)
-
-        # Drags that start in the image area: middle pans, left and right go to the widgets.
-        if self._drag_button is None and over_area:
-            for button in (0, 1, 2):
-                if imgui.is_mouse_clicked(button):
-                    self._drag_button = button
-                    break
-        if self._drag_button is None:
-            return None
-        if not imgui.is_mouse_down(self._drag_button):
-            self._drag_button = None
-            return None
-        dx, dy = io.mouse_delta
-        if dx == 0 and dy == 0:
-            return None
-        if self._drag_button == 2:
-            self.view.pan_by(dx * scale, dy * scale)
-            return None
-        if image_size is None:
-            return None
-        zoom = self.view.effective_zoom(area_fb, image_size)
-        resolution = (self.result.image_resolution if self.result is not None else None) or image_size[0]
-        factor = scale / zoom * resolution / image_size[0]          # Screen coordinates -> output-image pixels.
-        return ImageDrag(dx=dx * factor, dy=dy * factor, button=self._drag_button, shift=bool(io.key_shift),
-            ctrl=bool(io.key_ctrl), alt=bool(io.key_alt))
 
     def _handle_drops(self) -> tuple[str, ...]:
         """Session files dropped on the window are loaded here; everything else goes to the widgets."""
@@ -552,21 +478,20 @@ class Visualizer:
         expanded, _ = imgui.collapsing_header('View')
         if not expanded:
             return
-        if self.image is not None:
-            size = (self.image.shape[1], self.image.shape[0])
-            zoom = self.view.effective_zoom(self._to_fb(area), size)
-            imgui.text(f'Image {size[0]}x{size[1]}, zoom {zoom:.3g}x' + (' (fit)' if self.view.zoom is None else ''))
+        if self.area.image is not None:
+            size = self.area.image_size
+            zoom = self.area.zoom(area, self.window.framebuffer_scale)
+            imgui.text(f'Image {size[0]}x{size[1]}, zoom {zoom:.3g}x' + (' (fit)' if self.area.view.zoom is None else ''))
         if imgui.button('Fit (F)'):
-            self.view.reset()
+            self.area.view.reset()
         imgui.same_line()
         if imgui.button('1:1 (1)'):
-            self.view.zoom, self.view.pan = 1.0, (0.0, 0.0)
+            self.area.view.zoom, self.area.view.pan = 1.0, (0.0, 0.0)
         imgui.same_line()
         changed, smooth = imgui.checkbox('Smooth scaling', self.settings.filter == 'linear')
         if changed:
             self.settings = dataclasses.replace(self.settings, filter='linear' if smooth else 'nearest')
-            if self.texture is not None:
-                self.texture.set_filter(self.settings.filter)
+            self.area.set_filter(self.settings.filter)
 
     def _draw_session_section(self) -> None:
         expanded, _ = imgui.collapsing_header('Session')
@@ -581,16 +506,10 @@ class Visualizer:
             self.load_session(self.session_path)
 
     def _draw_image(self, area) -> None:
-        if self.texture is None or self.image is None:
-            return
-        area_fb = self._to_fb(area)
-        rect = self.view.image_rect(area_fb, (self.image.shape[1], self.image.shape[0]))
-        clip = tuple(int(round(v)) for v in area_fb)
-        self.image_program.draw(self.texture, self.window.framebuffer_size, rect, clip=clip)
-        view = (rect, clip)
-        if view != self._last_view:
-            self._last_view = view
-            zoom = self.view.effective_zoom(area_fb, (self.image.shape[1], self.image.shape[0]))
+        view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size)
+        if view is not None and view[:2] != self._last_view:
+            self._last_view = view[:2]
+            rect, clip, zoom = view
             self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
 
     def _overlay(self, name: str, x: float, y: float, draw: Callable[[], None], pivot=(0.0, 0.0), alpha=0.75) -> None:
@@ -623,7 +542,7 @@ class Visualizer:
             errors.append(message[0])
         if errors:
             self._overlay('##error', ax + pad, ay + pad, lambda: [wrapped(e, ERROR_COLOR) for e in errors], alpha=0.85)
-        if self.loading or (self.image is None and self.render_pending()):
+        if self.loading or (self.area.image is None and self.render_pending()):
             text = self.loading or 'Loading...'
             self._overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(text), pivot=(0.5, 0.5))
 
@@ -639,22 +558,15 @@ class Visualizer:
 
     def _status_text(self, area) -> str:
         parts = []
-        if self.image is not None:
-            io = imgui.get_io()
-            mx, my = io.mouse_pos
-            ax, ay, aw, ah = area
-            if not io.want_capture_mouse and ax <= mx < ax + aw and ay <= my < ay + ah:
-                s = self.window.framebuffer_scale
-                size = (self.image.shape[1], self.image.shape[0])
-                hit = self.view.pixel_at((mx * s, my * s), self._to_fb(area), size)
-                if hit is not None:
-                    value = self.image[hit[1], hit[0]]
-                    parts.append(f'x {hit[0]}, y {hit[1]}: ' + ' '.join(str(int(v)) for v in value))
-            zoom = self.view.effective_zoom(self._to_fb(area), (self.image.shape[1], self.image.shape[0]))
+        pixel = self.area.pixel_text(area, self.window.framebuffer_scale)
+        if pixel is not None:
+            parts.append(pixel)
+        zoom = self.area.zoom(area, self.window.framebuffer_scale)
+        if zoom is not None:
             parts.append(f'zoom {zoom:.3g}x')
         if self.result is not None and self.result.render_seconds:
             parts.append(f'render {self.result.render_seconds * 1000:.0f} ms')
-        if self.render_pending() and self.image is not None:
+        if self.render_pending() and self.area.image is not None:
             parts.append('rendering...')
         return '   '.join(parts)
 

@@ -48,3 +48,31 @@ def read_session(path: str | pathlib.Path) -> dict:
         if not isinstance(session.get(key, {}), dict):
             raise SessionError(f'session file {str(path)!r}: "{key}" must be a JSON object')
     return session
+
+
+def parse_app_state(app: dict, current: dict[str, Any], path: str | pathlib.Path) -> dict[str, Any]:
+    """The app's view state from a session file's "app" object, checked; missing keys keep `current`.
+
+    Keys: zoom (null = fit, or a number in (0, 64]), pan ([x, y] pixels), show_pane, filter, pane_width.
+    """
+    from viz.settings import Settings
+    out = dict(current)
+    for key in app:
+        if key not in current:
+            raise SessionError(f'session file {str(path)!r}: app.{key} is unknown; expected one of {", ".join(sorted(current))}')
+    if 'zoom' in app:
+        z = app['zoom']
+        if z is not None and (isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 < z <= 64):
+            raise SessionError(f'session file {str(path)!r}: app.zoom = {z!r}; expected null (fit) or a number in (0, 64]')
+        out['zoom'] = None if z is None else float(z)
+    if 'pan' in app:
+        p = app['pan']
+        if not (isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+            raise SessionError(f'session file {str(path)!r}: app.pan = {p!r}; expected [x, y] in pixels')
+        out['pan'] = (float(p[0]), float(p[1]))
+    try:
+        checked = Settings(**{k: app.get(k, current[k]) for k in ('show_pane', 'filter', 'pane_width')})
+    except ValueError as e:
+        raise SessionError(f'session file {str(path)!r}: {e}') from e
+    out.update(show_pane=checked.show_pane, filter=checked.filter, pane_width=checked.pane_width)
+    return out

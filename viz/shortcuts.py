@@ -25,7 +25,7 @@ class Shortcut:
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(glfw.KEY_RIGHT, 'next_seed', 'Right', 'Next seed', repeat=True),
     Shortcut(glfw.KEY_LEFT, 'prev_seed', 'Left', 'Previous seed', repeat=True),
-    Shortcut(glfw.KEY_DOWN, 'next_seed_row', 'Down', f'Seed one row down (+100)', repeat=True),
+    Shortcut(glfw.KEY_DOWN, 'next_seed_row', 'Down', 'Seed one row down (+100)', repeat=True),
     Shortcut(glfw.KEY_UP, 'prev_seed_row', 'Up', 'Seed one row up (-100)', repeat=True),
     Shortcut(glfw.KEY_SPACE, 'toggle_animation', 'Space', 'Start / stop the latent animation'),
     Shortcut(glfw.KEY_R, 'reset_view', 'R', 'Reset the latent drag and input transform'),

@@ -98,6 +98,14 @@ def test_idle_frames_sleep_until_an_event_arrives(window):
     assert time.perf_counter() - start < 0.5
 
 
+def test_window_larger_than_the_screen_is_shrunk_to_fit(xdisplay):
+    w = glfw_window.GlfwWindow(title='too-big', window_width=5000, window_height=300)
+    try:
+        assert w.window_size == (1600, 300)                   # The Xvfb screen is 1600x1000.
+    finally:
+        w.close()
+
+
 def test_request_close_and_title(window):
     assert not window.should_close()
     window.title = 'renamed'

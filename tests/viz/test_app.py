@@ -2,7 +2,6 @@
 image-area input and idling. (tests/viz/test_app_e2e.py drives the real program.)"""
 
 import json
-import threading
 import time
 
 import numpy as np
@@ -51,7 +50,7 @@ def test_every_widget_has_a_header_and_contributes_its_part(viz):
     assert titles[:2] == ['Network', 'Latent'] and len(set(titles)) == len(titles)
     frames_until(viz, lambda: viz.result is not None)
     assert viz.last_args.network.source == 'fake:net'
-    assert viz.image is not None and viz.texture.shape == (32, 32, 3)
+    assert viz.area.image is not None and viz.area.texture.shape == (32, 32, 3)
     assert viz.window.title == 'sg3-viz - fake:net'
 
 
@@ -59,7 +58,7 @@ def test_session_round_trip_and_bad_session(viz, tmp_path):
     frames_until(viz, lambda: viz.result is not None)
     latent = widget(viz, 'latent')
     latent.set_state({**latent.get_state(), 'x': 7.0})
-    viz.view.zoom, viz.view.pan = 3.0, (5.0, -2.0)
+    viz.area.view.zoom, viz.area.view.pan = 3.0, (5.0, -2.0)
     frames_until(viz, lambda: viz.result.args.latent.x == 7.0)
     saved_args = viz.last_args
     path = tmp_path / 's.json'
@@ -69,12 +68,12 @@ def test_session_round_trip_and_bad_session(viz, tmp_path):
 
     # Change everything, then load the session back.
     latent.reset()
-    viz.view.reset()
+    viz.area.view.reset()
     frames_until(viz, lambda: viz.result.args.latent.x == 0.0)
     assert viz.load_session(str(path))
     viz.frame()
     assert viz.last_args == saved_args
-    assert viz.view.zoom == 3.0 and viz.view.pan == (5.0, -2.0)
+    assert viz.area.view.zoom == 3.0 and viz.area.view.pan == (5.0, -2.0)
 
     # A bad session changes nothing and says what is wrong.
     bad = tmp_path / 'bad.json'
@@ -104,7 +103,7 @@ def test_captures_are_numbered_and_never_overwrite(viz, tmp_path):
     second = viz.capture_image()
     assert (first.name, second.name) == ('image-00006.png', 'image-00007.png')
     assert (folder / 'image-00005.png').read_bytes() == b'keep me'
-    np.testing.assert_array_equal(np.asarray(Image.open(first)), viz.image)
+    np.testing.assert_array_equal(np.asarray(Image.open(first)), viz.area.image)
     viz.capture_window_pending = True
     viz.frame()
     window = Image.open(folder / 'window-00001.png')
@@ -170,3 +169,37 @@ def test_idle_loop_sleeps_and_wakes_on_a_result(viz):
         while viz.result.args.latent.x != x:
             viz.frame()
             assert time.perf_counter() - start < 2.0
+
+
+def test_dropped_files_reach_the_widgets_and_dropped_sessions_load(viz, tmp_path):
+    frames_until(viz, lambda: viz.result is not None)
+    net = tmp_path / 'dropped.safetensors'
+    net.write_bytes(b'not really a network')
+    viz.window._on_drop(viz.window.glfw_window, [str(net)])        # What GLFW's drop callback calls.
+    viz.window.wake()
+    frames_until(viz, lambda: viz.last_args.network.source == str(net))
+    session_file = tmp_path / 'dropped-session.json'
+    viz.save_session(str(session_file))
+    latent = widget(viz, 'latent')
+    latent.set_state({**latent.get_state(), 'x': 5.0})
+    viz.window._on_drop(viz.window.glfw_window, [str(session_file)])
+    viz.window.wake()
+    viz.frame()
+    assert latent.state.x == 0.0 and viz.last_args.network.source == str(net)
+
+
+def test_status_bar_shows_the_pixel_under_the_cursor(viz):
+    import glfw
+    frames_until(viz, lambda: viz.area.image is not None)
+    area = viz._image_area()
+    assert viz.window.framebuffer_scale == 1
+    x, y, _, _ = viz.area.view.image_rect(area, viz.area.image_size)
+    zoom = viz.area.zoom(area, 1.0)
+    for col, row in [(5, 9), (31, 0)]:
+        glfw.set_cursor_pos(viz.window.glfw_window, x + (col + 0.5) * zoom, y + (row + 0.5) * zoom)
+        viz.window.wake()
+        viz.frame()
+        viz.window.wake()
+        viz.frame()
+        expected = f'x {col}, y {row}: ' + ' '.join(str(int(v)) for v in viz.area.image[row, col])
+        assert expected in viz._status_text(area)

@@ -9,7 +9,6 @@ X server, and compare the image with what `viz.renderer.Renderer` gives for the 
 import json
 import os
 import pathlib
-import queue
 import re
 import subprocess
 import sys
@@ -341,6 +340,20 @@ def test_seed_slider_capture_bad_path_and_clean_exit(xdisplay, xdotool, tiny_net
         app.wait_for(lambda l: (v := parse_view(l)) and v[0][:2] == [rect2[0] + 40, rect2[1] + 30], start=mark, what='panned view')
         xdo('key', 'f')                                 # Back to fit.
         app.wait_for(lambda l: (v := parse_view(l)) and v[0] == rect, start=mark, what='fit view')
+
+        # Tab hides the control pane (the image area then starts at the left edge) and shows it again.
+        mark = len(app.lines)
+        xdo('key', 'Tab')
+        app.wait_for(lambda l: (v := parse_view(l)) and v[1][0] == 0, start=mark, what='view without the pane')
+        mark = len(app.lines)
+        xdo('key', 'Tab')
+        app.wait_for(lambda l: (v := parse_view(l)) and v[1] == clip, start=mark, what='view with the pane')
+
+        # F1 opens the help popup (its Close button is drawn); Escape closes it, so Ctrl+Q below works.
+        mark = len(app.lines)
+        xdo('key', 'F1')
+        app.wait_for(lambda l: l.startswith('ITEM ') and json.loads(l[5:])['label'] == 'Close', start=mark, what='help popup')
+        xdo('key', 'Escape')
 
         # Quit with Ctrl+Q: a clean exit.
         click(app, clip[0] + 5, clip[1] + 5, button=2)
