@@ -16,6 +16,7 @@ import os
 import pathlib
 import pkgutil
 import sys
+import threading
 import time
 from typing import Any, Callable
 
@@ -66,6 +67,28 @@ def leave_a_core_for_the_gui() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
     if cores > 1:
         torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
+
+
+def in_background(render_fn: Callable, niceness: int = 5) -> Callable:
+    """Wrap a render function so the thread running it yields the CPU to the GUI thread (Linux only).
+
+    Linux gives each thread its own nice value; raising the render thread's lets the GUI thread (and the
+    software rasterizer under Xvfb) run first when both want a core, and costs the render nothing when the
+    GUI sleeps. Elsewhere setpriority() acts on whole processes, so nothing is changed.
+    """
+    lowered = threading.local()
+
+    def render(*args, **kwargs):
+        if not getattr(lowered, 'done', False):
+            lowered.done = True
+            if sys.platform.startswith('linux'):
+                try:
+                    tid = threading.get_native_id()
+                    os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + niceness, 19))
+                except OSError:
+                    pass
+        return render_fn(*args, **kwargs)
+    return render
 
 
 def widget_key(widget: Widget) -> str:
@@ -141,7 +164,7 @@ class Visualizer:
             from viz.renderer import Renderer
             leave_a_core_for_the_gui()
             render_fn = Renderer()
-        self.worker = RenderWorker(render_fn, on_result=self.window.wake)
+        self.worker = RenderWorker(in_background(render_fn), on_result=self.window.wake)
         if session_file:
             self.load_session(session_file)
 
