@@ -312,6 +312,10 @@ class SteppedJob:
         with self._cond:
             if self.finished:
                 return False
+            if cancel is not None and cancel.is_set():
+                self._abort = True              # Its poll returns True and it ends on its own.
+                self._cond.notify_all()
+                return False
             self._job_turn = True
             if self._thread is None:
                 self._thread = threading.Thread(target=self._main, name=self._name, daemon=True)

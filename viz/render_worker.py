@@ -171,7 +171,7 @@ class RenderWorker:
                 while self._pending is None and not self._closed and not job_work:
                     self._cond.wait()
                 if self._closed:
-                    return
+                    break
                 request = self._pending
                 self._pending = None
                 if request is not None:
@@ -194,3 +194,5 @@ class RenderWorker:
                 result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
                     render_seconds=time.perf_counter() - start)
             self._post(result, final=True)
+        if self._job_fn is not None:
+            self._step_job()                        # With the cancel flag set: a background job stops at its next poll.

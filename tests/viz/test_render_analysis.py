@@ -469,6 +469,13 @@ def test_new_job_id_cancels_and_network_change_cancels(loader):
         worker.submit(request('tiny:sg3r', analysis=AnalysisArgs(job_id=3, job_kind='metrics', metrics_samples=500)))
         seen, _ = collect_jobs(worker, lambda j: j.job_id == 3 and j.state == 'cancelled')
         assert 'network changed' in seen[-1].error
+        worker.submit(request(analysis=AnalysisArgs(job_id=4, job_kind='metrics', metrics_samples=500)))
+        collect_jobs(worker, lambda j: j.job_id == 4 and j.done >= 1)
+    # Closing the worker ends the job's helper thread too.
+    deadline = time.monotonic() + 5
+    while any(t.name == 'analysis-metrics' for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == 'analysis-metrics' for t in threading.enumerate())
 
 
 def test_average_job_shows_the_averaged_spectrum(loader):
