@@ -186,13 +186,13 @@ class GlfwWindow:
 
     @property
     def window_size(self) -> tuple[int, int]:
-        """(width, height) in screen coordinates, the coordinates of mouse positions."""
-        return tuple(glfw.get_window_size(self._glfw_window))
+        """(width, height) in screen coordinates, the coordinates of mouse positions; (0, 0) once closed."""
+        return tuple(glfw.get_window_size(self._glfw_window)) if self._glfw_window else (0, 0)
 
     @property
     def framebuffer_size(self) -> tuple[int, int]:
-        """(width, height) in pixels, the coordinates of OpenGL drawing and read-back."""
-        return tuple(glfw.get_framebuffer_size(self._glfw_window))
+        """(width, height) in pixels, the coordinates of OpenGL drawing and read-back; (0, 0) once closed."""
+        return tuple(glfw.get_framebuffer_size(self._glfw_window)) if self._glfw_window else (0, 0)
 
     @property
     def framebuffer_scale(self) -> float:
@@ -204,6 +204,8 @@ class GlfwWindow:
     @property
     def content_scale(self) -> float:
         """The desktop's UI scale for this window (1 on a standard display)."""
+        if not self._glfw_window:
+            return 1.0
         sx, sy = glfw.get_window_content_scale(self._glfw_window)
         return max(float(sx), float(sy), 0.5)
 
@@ -216,10 +218,11 @@ class GlfwWindow:
         return paths
 
     def should_close(self) -> bool:
-        return bool(glfw.window_should_close(self._glfw_window))
+        return self._glfw_window is None or bool(glfw.window_should_close(self._glfw_window))
 
     def request_close(self) -> None:
-        glfw.set_window_should_close(self._glfw_window, True)
+        if self._glfw_window:
+            glfw.set_window_should_close(self._glfw_window, True)
 
     def close(self) -> None:
         global _open_windows

@@ -2,6 +2,9 @@
 image-area input and idling. (tests/viz/test_app_e2e.py drives the real program.)"""
 
 import json
+import os
+import sys
+import threading
 import time
 
 import numpy as np
@@ -203,3 +206,41 @@ def test_status_bar_shows_the_pixel_under_the_cursor(viz):
         viz.frame()
         expected = f'x {col}, y {row}: ' + ' '.join(str(int(v)) for v in viz.area.image[row, col])
         assert expected in viz._status_text(area)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='per-thread priorities are a Linux feature')
+def test_render_function_runs_at_lower_priority_than_the_gui():
+    seen = []
+    wrapped = app_mod.in_background(lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    thread = threading.Thread(target=lambda: (wrapped(), wrapped()))
+    thread.start()
+    thread.join()
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(base + 5, 19)] * 2                       # Lowered once, on the render thread only.
+
+
+def test_loading_text_is_drawn_while_a_network_loads(xdisplay, tmp_path):
+    release = threading.Event()
+
+    def slow_render(args, stamp, cancel, progress):
+        progress(RenderResult(stamp=stamp, loading='Loading fake:net on cpu...', args=args))
+        release.wait(10)
+        return fake_render(args, stamp, cancel, progress)
+    v = app_mod.Visualizer(sources=('fake:net',), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'captures'),
+        render_fn=slow_render, window_size=(800, 500), fps_limit=240)
+    try:
+        frames_until(v, lambda: v.loading is not None)
+        x, y, w, h = (int(c) for c in v._image_area())
+        assert v.loading == 'Loading fake:net on cpu...' and v.render_pending()
+        v.capture_window_pending = True
+        v.frame()
+        loading = np.asarray(Image.open(tmp_path / 'captures' / 'window-00001.png'))
+        release.set()
+        frames_until(v, lambda: v.result is not None)
+        assert v.loading is None and v.area.image is not None
+    finally:
+        release.set()
+        v.close()
+    assert v.window.window_size == (0, 0) and v.window.should_close()
+    band = loading[y + h // 2 - 10:y + h // 2 + 10, x:x + w].astype(int)
+    assert (band.min(axis=2) > 200).sum() > 30, 'no light text in the middle of the image area'
