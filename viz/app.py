@@ -601,14 +601,12 @@ class Visualizer:
         width, height = self.window.window_size
         imgui.set_next_window_position(width / 2, height / 2, imgui.ALWAYS, 0.5, 0.5)
         if imgui.begin_popup_modal('Keyboard and mouse', flags=imgui.WINDOW_ALWAYS_AUTO_RESIZE | imgui.WINDOW_NO_MOVE)[0]:
-            imgui.columns(2, 'help-columns', border=False)
-            imgui.set_column_width(0, f * 14)
-            for keys, text in shortcuts.help_rows():
+            rows = shortcuts.help_rows()
+            column = max(imgui.calc_text_size(keys).x for keys, _ in rows) + f * 1.5
+            for keys, text in rows:
                 imgui.text(keys)
-                imgui.next_column()
+                imgui.same_line(column)
                 imgui.text(text)
-                imgui.next_column()
-            imgui.columns(1)
             imgui.spacing()
             if imgui.button('Close', width=f * 6) or imgui.is_key_pressed(glfw.KEY_ESCAPE):
                 imgui.close_current_popup()
