@@ -154,6 +154,7 @@ class Visualizer:
         self.capture_window_pending = False
         self.show_help = False
         self._frame_times = collections.deque(maxlen=240)
+        self._capture_widget: Widget | None = None       # The widget that asks for captures (told the outcome).
         self._ready = False
         self._args_changed = True
         self._last_view = None
@@ -178,10 +179,11 @@ class Visualizer:
     def _log_item(self, label: str, rect) -> None:
         print('ITEM ' + json.dumps({'label': label, 'rect': list(rect)}), flush=True)
 
-    def show_message(self, text: str, error: bool = False) -> None:
+    def show_message(self, text: str, error: bool = False, about_capture: bool = False) -> None:
+        """Show `text` in the window (errors on top of the image, the rest in the status bar)."""
         self.message = (text, error, time.monotonic())
-        report = getattr(getattr(self, '_capture_widget', None), 'report', None)
-        if report is not None and (text.startswith('Saved ') or 'capture' in text):
+        report = getattr(self._capture_widget, 'report', None)
+        if about_capture and report is not None:
             report(text, error)
         self._emit(f'MESSAGE level={"error" if error else "info"} text={json.dumps(text)}')
 
@@ -257,7 +259,7 @@ class Visualizer:
     def capture_image(self) -> pathlib.Path | None:
         """Save the shown image at the generator's resolution."""
         if self.area.image is None:
-            self.show_message('Nothing to capture yet: no image has been rendered.', error=True)
+            self.show_message('Nothing to capture yet: no image has been rendered.', error=True, about_capture=True)
             return None
         args = self.result.args if self.result is not None else None
         text = {'sg3-viz:args': json.dumps(args.to_dict())} if args is not None else None
@@ -267,10 +269,10 @@ class Visualizer:
         try:
             path = capture.save_png(pixels, self.capture_dir, kind, text)
         except (OSError, ValueError) as e:
-            self.show_message(f'Could not save the {kind} capture in {self.capture_dir}: {e}', error=True)
+            self.show_message(f'Could not save the {kind} capture in {self.capture_dir}: {e}', error=True, about_capture=True)
             return None
         self._emit(f'CAPTURED kind={kind} path={json.dumps(str(path.resolve()))}')
-        self.show_message(f'Saved {path}')
+        self.show_message(f'Saved {path}', about_capture=True)
         return path
 
     def _handle_capture_request(self, widget: Widget, request: CaptureRequest) -> None:
