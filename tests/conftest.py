@@ -1,12 +1,21 @@
 """Shared fixtures: a virtual X server for GUI tests, and a per-test config folder."""
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import sys
 
 import pytest
 
 XVFB_SCREEN = '1600x1000x24'
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies, even if it is killed or crashes."""
+    if sys.platform.startswith('linux'):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @pytest.fixture(scope='session')
@@ -18,7 +27,7 @@ def xdisplay():
     # -noreset: without it the server resets whenever its last client disconnects, and a window opened
     # during the reset fails to connect.
     proc = subprocess.Popen(['Xvfb', '-displayfd', str(write_fd), '-screen', '0', XVFB_SCREEN, '-nolisten', 'tcp', '-noreset'],
-        pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     os.close(write_fd)
     buf = b''
     try:
