@@ -313,12 +313,12 @@ class Visualizer:
         self._handle_app_actions(actions)
         area = self._image_area()
         drag = self.area.handle_mouse(area, self.window.framebuffer_scale,
-            self.result.image_resolution if self.result is not None else None)
+            self.result.image_resolution if self.result is not None else None, span=self._output_span())
         dropped = self._handle_drops()
         ctx = FrameContext(result=self.result, font_size=self.window.font_size, image_drag=drag,
             keys=frozenset(a for a in actions if a in KEY_ACTIONS), dropped_paths=dropped,
             frame_seconds=self.window.last_frame_seconds, gui_frame_times=tuple(self._frame_times),
-            config_dir=self.config_dir, recent_sources=self.settings.recent)
+            config_dir=self.config_dir, recent_sources=self.settings.recent, capture_dir=self.capture_dir)
         args = self._draw_pane(ctx, area)
         self._submit(args)
         self._draw_image(area)
@@ -433,6 +433,12 @@ class Visualizer:
         width, height = self.window.window_size
         pane = self._pane_width()
         return (pane, 0.0, max(width - pane, 1.0), float(max(height - self._status_height(), 1)))
+
+    def _output_span(self) -> int | None:
+        """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
+        analysis = self.result.analysis if self.result is not None else None
+        view = analysis.equivariance if analysis is not None else None
+        return view.panels[0].width if view is not None and view.panels else None
 
     def _handle_drops(self) -> tuple[str, ...]:
         """Session files dropped on the window are loaded here; everything else goes to the widgets."""

@@ -49,9 +49,10 @@ class ImageArea:
         size = self.image_size
         return None if size is None else self.view.effective_zoom(scaled(area, fb_scale), size)
 
-    def handle_mouse(self, area: Rect, fb_scale: float, output_resolution: int | None) -> ImageDrag | None:
+    def handle_mouse(self, area: Rect, fb_scale: float, output_resolution: int | None, span: int | None = None) -> ImageDrag | None:
         """Wheel zooms in whole steps around the cursor, middle-drag pans; left and right drags that start
-        in the area are returned for the widgets, in output-image pixels."""
+        in the area are returned for the widgets, in output-image pixels. `span` is the width, in shown-image
+        pixels, of one output image (None = the whole shown image, e.g. not the side-by-side heatmap)."""
         io = imgui.get_io()
         mx, my = io.mouse_pos
         ax, ay, aw, ah = area
@@ -81,7 +82,7 @@ class ImageArea:
             self.view.pan_by(dx * fb_scale, dy * fb_scale)
             return None
         zoom = self.view.effective_zoom(area_fb, size)
-        factor = fb_scale / zoom * (output_resolution or size[0]) / size[0]     # Screen units -> output-image pixels.
+        factor = fb_scale / zoom * (output_resolution or size[0]) / (span or size[0]) # Screen units -> output-image pixels.
         return ImageDrag(dx=dx * factor, dy=dy * factor, button=self.drag_button, shift=bool(io.key_shift),
             ctrl=bool(io.key_ctrl), alt=bool(io.key_alt))
 

@@ -7,6 +7,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from tests.viz.test_app_e2e import (centre, click, park_mouse, rendered, shown_image, start, submitted, tiny_network,  # noqa: F401
     xdo)
@@ -82,7 +83,7 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         assert before == f'PSNR {format_psnr(expected.analysis.equivariance.psnr)}'
 
         # Drag the translation: right button in the image area.
-        _rect, clip, _zoom = app.last_view()
+        _rect, clip, zoom = app.last_view()
         x0, y0 = clip[0] + clip[2] // 2, clip[1] + clip[3] // 2
         mark = len(app.lines)
         xdo('mousemove', '--window', app.wid, x0, y0)
@@ -100,6 +101,8 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         # The PSNR shown changed, to the renderer's number for this request.
         expected = renderer.render(args)
         view = expected.analysis.equivariance
+        # The content follows the mouse: 45 screen pixels right = 45 / zoom pixels of one panel.
+        assert args.transform.x == pytest.approx(45 / zoom / expected.image_resolution, rel=0.2)
         after = wait_psnr(app, mark, not_equal=before)
         assert after == f'PSNR {format_psnr(view.psnr)}' and after != before
 

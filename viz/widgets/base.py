@@ -49,6 +49,7 @@ class FrameContext:
     gui_frame_times: tuple[float, ...] = ()     # Recent GUI frame times in seconds, oldest first.
     config_dir: pathlib.Path = pathlib.Path('.')  # Per-user config folder.
     recent_sources: tuple[str, ...] = ()        # Recently loaded networks (persisted by the app), newest first.
+    capture_dir: pathlib.Path | None = None     # The app's capture folder (exports go there); None = widget's own.
 
 
 class Widget:

@@ -69,7 +69,7 @@ class SpectrumWidget(Widget):
 
     def export_folder(self, ctx: FrameContext) -> str:
         """The app's capture folder if it passes one, else this widget's own folder."""
-        folder = getattr(ctx, 'capture_dir', None)
+        folder = ctx.capture_dir
         return str(folder) if folder else self.state.export_dir
 
     def draw(self, ctx: FrameContext) -> tuple[AnalysisArgs]:
@@ -206,7 +206,7 @@ class SpectrumWidget(Widget):
             if imgui.button('Save .npz##spectrum'):
                 self.link.start_export('npz', folder)
             imgui_utils.tooltip('Spectrum, profiles and the layer design as arrays (also readable by avg_spectra.py)')
-        if getattr(ctx, 'capture_dir', None) is None:
+        if ctx.capture_dir is None:
             imgui.text('Folder')
             imgui.same_line(label_width(ctx))
             with imgui_utils.item_width(-1):
