@@ -4,7 +4,9 @@ in the semantics of NVIDIA's torch_utils.ops.filtered_lrelu."""
 import numpy as np
 import torch
 
+from sg3.ops import _impl
 from sg3.ops import bias_act as bias_act_op
+from sg3.ops import fast_filtered_lrelu
 from sg3.ops import upfirdn2d as upfirdn2d_op
 from sg3.ops._utils import assert_shape, filter_size, parse_padding
 
@@ -22,10 +24,30 @@ def filtered_lrelu(
     slope:          float = 0.2,            # Slope on the negative side.
     clamp:          float|None = None,      # Clamp the activation to [-clamp, +clamp], None = no clamping.
     flip_filter:    bool = False,           # False = convolution, True = correlation.
+    impl:           str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """Bias, upsample by `up` with `fu`, leaky ReLU times `gain` clamped, downsample by `down` with `fd`.
     Output size per axis: (in * up + pad0 + pad1 - (fu_taps - 1) - (fd_taps - 1) + (down - 1)) // down."""
-    return filtered_lrelu_ref(x, fu=fu, fd=fd, b=b, up=up, down=down, padding=padding, gain=gain, slope=slope, clamp=clamp, flip_filter=flip_filter)
+    args = dict(fu=fu, fd=fd, b=b, up=up, down=down, padding=padding, gain=gain, slope=slope, clamp=clamp, flip_filter=flip_filter)
+    if _impl.resolve(impl, x, fu, fd, b) == 'fast':
+        _check_args(x, **args)
+        return fast_filtered_lrelu.filtered_lrelu_fast(x, **args)
+    return filtered_lrelu_ref(x, **args)
+
+def _check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp, flip_filter):
+    """The reference path's argument checks, for the fast path."""
+    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    for f in [fu, fd]:
+        assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
+    if b is not None:
+        assert isinstance(b, torch.Tensor) and b.dtype == x.dtype
+        assert_shape(b, [x.shape[1]])
+    assert isinstance(up, int) and up >= 1
+    assert isinstance(down, int) and down >= 1
+    parse_padding(padding)
+    assert gain == float(gain) and gain > 0
+    assert slope == float(slope) and slope >= 0
+    assert clamp is None or (clamp == float(clamp) and clamp >= 0)
 
 def filtered_lrelu_ref(x, fu=None, fd=None, b=None, up=1, down=1, padding=0, gain=np.sqrt(2), slope=0.2, clamp=None, flip_filter=False):
     """Reference implementation from upfirdn2d and bias_act: slow and memory-hungry but plain."""
@@ -50,9 +72,9 @@ def filtered_lrelu_ref(x, fu=None, fd=None, b=None, up=1, down=1, padding=0, gai
 
     # Bias, upsample, activate, downsample.
     x = bias_act_op.bias_act(x=x, b=b)
-    x = upfirdn2d_op.upfirdn2d(x=x, f=fu, up=up, padding=[px0, px1, py0, py1], gain=up ** 2, flip_filter=flip_filter)
+    x = upfirdn2d_op.upfirdn2d(x=x, f=fu, up=up, padding=[px0, px1, py0, py1], gain=up ** 2, flip_filter=flip_filter, impl='ref')
     x = bias_act_op.bias_act(x=x, act='lrelu', alpha=slope, gain=gain, clamp=clamp)
-    x = upfirdn2d_op.upfirdn2d(x=x, f=fd, down=down, flip_filter=flip_filter)
+    x = upfirdn2d_op.upfirdn2d(x=x, f=fd, down=down, flip_filter=flip_filter, impl='ref')
 
     # Check the output shape and dtype.
     assert_shape(x, [batch_size, channels, out_h, out_w])

@@ -6,6 +6,8 @@ faster path is checked against."""
 import numpy as np
 import torch
 
+from sg3.ops import _impl
+from sg3.ops import fast_upfirdn2d
 from sg3.ops._utils import filter_size, parse_padding, parse_scaling
 
 #----------------------------------------------------------------------------
@@ -51,10 +53,14 @@ def upfirdn2d(
     padding         = 0,                # Padding after upsampling: int, [x, y] or [x0, x1, y0, y1]; negative crops.
     flip_filter     = False,            # False = convolution, True = correlation.
     gain            = 1,                # Overall scaling factor for signal magnitude.
+    impl            = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """Pad, upsample by zero insertion, filter, and downsample by keeping every `down`-th sample.
     Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down."""
     assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    if _impl.resolve(impl, x, f) == 'fast':
+        assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
+        return fast_upfirdn2d.upfirdn2d_fast(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
     return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
 
 def upfirdn2d_ref(x, f, up=1, down=1, padding=0, flip_filter=False, gain=1):

@@ -1,0 +1,277 @@
+"""The fast paths of upfirdn2d and filtered_lrelu against the reference path and the float64 numpy
+oracles; their building blocks; the implementation switch, threads and work buffers."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import sg3.ops
+from sg3.filters import design_lowpass_filter
+from sg3.ops import _impl, _workspace
+from sg3.ops import fast_filtered_lrelu, fast_upfirdn2d
+from sg3.ops.fast_resample import make_resample1d, separable_terms
+from sg3.ops.filtered_lrelu import filtered_lrelu, filtered_lrelu_ref
+from sg3.ops.upfirdn2d import upfirdn2d, upfirdn2d_ref
+from tests.sg3.oracles import filtered_lrelu_np, upfirdn2d_np
+
+#----------------------------------------------------------------------------
+# Helpers.
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+def _image(shape, seed, dtype=torch.float64):
+    return torch.as_tensor(_rng(seed).standard_normal(shape), dtype=dtype)
+
+def _filter(spec, seed):
+    """None, ('1d', K), ('2d', (Kh, Kw)) random non-symmetric taps, or ('jinc', K) a radial low-pass filter."""
+    if spec is None:
+        return None
+    kind, size = spec
+    if kind == 'jinc':
+        return design_lowpass_filter(numtaps=size, cutoff=10, width=8, fs=64, radial=True)
+    if kind == 'lowpass':
+        return design_lowpass_filter(numtaps=size, cutoff=10, width=8, fs=64)
+    shape = [size] if kind == '1d' else list(size)
+    return torch.as_tensor(_rng(seed).uniform(0.1, 1.0, shape), dtype=torch.float32)
+
+def _np(t):
+    return None if t is None else t.detach().to(torch.float64).numpy()
+
+def _max_diff(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(_np(a) if isinstance(a, torch.Tensor) else a) - np.asarray(_np(b) if isinstance(b, torch.Tensor) else b))))
+
+#----------------------------------------------------------------------------
+# Building blocks.
+
+@pytest.mark.parametrize('taps,up,down,pad0,pad1,flip', [
+    (12, 2, 1, 9, 8, False), (24, 4, 1, -6, -9, True), (12, 1, 2, 0, 0, False), (5, 3, 2, 2, -1, True), (1, 2, 2, 1, 0, False)])
+def test_resample_matrix_is_upfirdn_of_unit_impulses(taps, up, down, pad0, pad1, flip):
+    """Column i of the 1-D resampling matrix is the reference op applied to the i-th unit impulse."""
+    n_in = 12
+    f = _filter(('1d', taps), seed=1)
+    spec = make_resample1d(_np(f), up, down, pad0, pad1, n_in, flip_filter=flip, gain=1.5)
+    impulses = torch.eye(n_in, dtype=torch.float64).reshape(n_in, 1, 1, n_in)
+    # upfirdn2d applies a 1-D filter on both axes with sqrt(gain) each; a 1-row image sees the x pass only,
+    # times the y pass of a 1-row signal with a 1-tap filter [f_y]: use a [1, K] 2-D filter instead.
+    f2 = f.reshape(1, -1).to(torch.float64)
+    cols = upfirdn2d_ref(impulses, f2, up=[up, 1], down=[down, 1], padding=[pad0, pad1, 0, 0], flip_filter=flip, gain=1.5)
+    want = cols.reshape(n_in, -1).T.numpy() # [n_out, n_in]
+    assert spec.matrix().shape == want.shape
+    np.testing.assert_allclose(spec.matrix(), want, rtol=0, atol=1e-12)
+
+def test_separable_terms_rebuild_filters():
+    jinc = _filter(('jinc', 12), seed=0)
+    terms = separable_terms(jinc, atol=1e-6)
+    assert 2 <= len(terms) <= 6 # A radial filter is not separable, but close to a few terms.
+    rebuilt = sum(np.outer(v, h) for v, h in terms)
+    assert np.abs(rebuilt - _np(jinc)).max() <= 1e-6 * np.abs(_np(jinc)).max()
+    exact = separable_terms(jinc, atol=1e-14)
+    assert len(exact) > len(terms)
+    outer = torch.outer(_filter(('1d', 6), seed=1), _filter(('1d', 6), seed=2))
+    assert len(separable_terms(outer, atol=1e-6)) == 1
+    f1 = _filter(('1d', 8), seed=3)
+    (v, h), = separable_terms(f1, atol=1e-6)
+    np.testing.assert_array_equal(v, _np(f1))
+    np.testing.assert_array_equal(h, _np(f1))
+
+#----------------------------------------------------------------------------
+# upfirdn2d.
+
+UPFIRDN_CASES = [
+    # (x shape, filter, up, down, padding)
+    ((2, 3, 7, 10), None,               1,      1,      0),
+    ((1, 2, 9, 6),  ('1d', 4),          2,      1,      [2, 1]),
+    ((1, 2, 9, 6),  ('1d', 5),          1,      2,      [2, 2, 1, 3]),
+    ((1, 2, 5, 8),  ('1d', 12),         4,      2,      [6, 5, 7, 4]),
+    ((1, 2, 11, 7), ('1d', 3),          1,      4,      [1, -1, 0, 2]),
+    ((1, 1, 8, 8),  ('1d', 6),          [2, 1], [1, 2], [3, 2, 1, 1]),
+    ((2, 2, 7, 5),  ('2d', (3, 4)),     2,      2,      [2, 1, 1, 2]),
+    ((1, 2, 6, 7),  ('2d', (5, 2)),     [4, 2], [2, 1], [-1, 3, 2, -2]),
+    ((1, 3, 9, 9),  ('2d', (4, 4)),     1,      1,      [-2, -1, -1, -3]),
+    ((1, 1, 10, 12), ('jinc', 6),       2,      [2, 4], [3, 2, 3, 2]),
+    ((1, 2, 3, 4),  ('2d', (2, 3)),     [2, 4], [4, 2], 1),
+    ((1, 2, 9, 8),  ('1d', 1),          [2, 4], [2, 1], [1, 0, 2, -1]), # Every kept sample of x is a stuffed zero.
+    ((2, 5, 40, 33), ('lowpass', 12),   2,      1,      [6, 5, 6, 5]),
+]
+
+@pytest.mark.parametrize('flip_filter', [False, True])
+@pytest.mark.parametrize('case', UPFIRDN_CASES, ids=[f'case{i}' for i in range(len(UPFIRDN_CASES))])
+def test_upfirdn2d_fast_matches_oracle_and_ref(case, flip_filter):
+    shape, fspec, up, down, padding = case
+    x = _image(shape, seed=1)
+    f = _filter(fspec, seed=2)
+    kwargs = dict(up=up, down=down, padding=padding, flip_filter=flip_filter, gain=2.5)
+    want = upfirdn2d_np(_np(x), _np(f), **kwargs)
+
+    got64 = upfirdn2d(x, f, impl='fast', **kwargs)
+    assert got64.dtype == torch.float64 and got64.shape == want.shape
+    np.testing.assert_allclose(_np(got64), want, rtol=0, atol=1e-12 * np.abs(want).max())
+
+    got32 = upfirdn2d(x.float(), f, impl='fast', **kwargs)
+    ref32 = upfirdn2d(x.float(), f, impl='ref', **kwargs)
+    assert got32.dtype == torch.float32 and got32.is_contiguous()
+    assert _max_diff(got32, ref32) <= 2e-6 * np.abs(want).max()
+
+#----------------------------------------------------------------------------
+# filtered_lrelu.
+
+FLRELU_CASES = [
+    # (x shape, fu, fd, up, down, padding, kwargs)
+    ((1, 3, 12, 10), ('1d', 4),         ('1d', 4),          2, 2, [2, 1, 1, 2],     dict()),
+    ((2, 2, 9, 9),   ('1d', 8),         ('1d', 6),          2, 2, [5, 4, 5, 4],     dict(clamp=0.8, gain=1.7, slope=0.1)),
+    ((1, 4, 8, 11),  ('1d', 12),        ('1d', 6),          4, 2, [-3, -4, -2, -5], dict(clamp=0.5)),
+    ((1, 2, 10, 10), ('lowpass', 12),   ('jinc', 12),       2, 2, [11, 10, 11, 10], dict(clamp=256)),
+    ((2, 3, 7, 8),   ('2d', (3, 4)),    ('2d', (4, 3)),     2, 1, [1, 2, 2, 1],     dict(slope=0.3)),
+    ((1, 2, 8, 9),   None,              ('1d', 5),          1, 2, [2, 2, 1, 1],     dict(gain=1.0)),
+    ((1, 2, 8, 9),   ('1d', 5),         None,               2, 1, [1, 1, 2, 2],     dict(clamp=1.0)),
+    ((2, 3, 6, 5),   None,              None,               1, 1, 0,                dict(gain=1, slope=1, clamp=2.0)),
+    ((1, 3, 6, 5),   None,              None,               2, 1, [1, 0, 0, 1],     dict()),
+]
+
+@pytest.mark.parametrize('flip_filter', [False, True])
+@pytest.mark.parametrize('with_bias', [True, False])
+@pytest.mark.parametrize('case', FLRELU_CASES, ids=[f'case{i}' for i in range(len(FLRELU_CASES))])
+def test_filtered_lrelu_fast_matches_oracle_and_ref(case, with_bias, flip_filter):
+    shape, fu_spec, fd_spec, up, down, padding, kwargs = case
+    x = _image(shape, seed=3) * 2
+    fu = _filter(fu_spec, seed=4)
+    fd = _filter(fd_spec, seed=5)
+    b = _image([shape[1]], seed=6) if with_bias else None
+    args = dict(up=up, down=down, padding=padding, flip_filter=flip_filter, **kwargs)
+    want = filtered_lrelu_np(_np(x), _np(fu), _np(fd), _np(b), **args)
+
+    got64 = filtered_lrelu(x, fu, fd, b, impl='fast', **args)
+    assert got64.dtype == torch.float64 and got64.shape == want.shape
+    np.testing.assert_allclose(_np(got64), want, rtol=0, atol=1e-12 * max(np.abs(want).max(), 1))
+
+    x32, b32 = x.float(), (b.float() if b is not None else None)
+    got32 = filtered_lrelu(x32, fu, fd, b32, impl='fast', **args)
+    ref32 = filtered_lrelu(x32, fu, fd, b32, impl='ref', **args)
+    assert got32.dtype == torch.float32 and got32.is_contiguous()
+    assert _max_diff(got32, ref32) <= 3e-6 * max(np.abs(want).max(), 1)
+
+def test_filtered_lrelu_fast_leaves_inputs_alone():
+    x = _image([1, 3, 10, 10], seed=7).float()
+    b = _image([3], seed=8).float()
+    x_copy, b_copy = x.clone(), b.clone()
+    fu, fd = _filter(('lowpass', 12), 0), _filter(('lowpass', 12), 0)
+    filtered_lrelu(x, fu, fd, b, up=2, down=2, padding=[9, 8, 9, 8], clamp=0.5, impl='fast')
+    assert torch.equal(x, x_copy) and torch.equal(b, b_copy)
+
+def test_work_buffers_shared_between_shapes_do_not_leak_between_calls():
+    """Calls of different shapes share work buffers: a big call, a NaN call and a small call in a row."""
+    fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
+    args = dict(up=2, down=2, padding=[11, 10, 11, 10], clamp=256)
+    big = _image([1, 8, 30, 30], seed=9).float()
+    small = _image([1, 3, 12, 12], seed=10).float()
+    filtered_lrelu(big, fu, fd, impl='fast', **args)
+    poisoned = big.clone()
+    poisoned[0, 0, 5, 5] = float('nan')
+    assert torch.isnan(filtered_lrelu(poisoned, fu, fd, impl='fast', **args)).any()
+    got = filtered_lrelu(small, fu, fd, impl='fast', **args)
+    assert torch.isfinite(got).all()
+    assert _max_diff(got, filtered_lrelu_ref(small, fu, fd, **args)) < 1e-5
+
+def test_plans_are_cached_per_signature_and_follow_filter_values():
+    x = _image([1, 2, 10, 10], seed=11).float()
+    fu = _filter(('lowpass', 12), 0).clone()
+    args = dict(up=2, down=2, padding=[9, 8, 9, 8])
+    plan = fast_filtered_lrelu.get_plan(x, fu, fu, gain=np.sqrt(2), slope=0.2, clamp=None, flip_filter=False, **args)
+    again = fast_filtered_lrelu.get_plan(x, fu.clone(), fu, gain=np.sqrt(2), slope=0.2, clamp=None, flip_filter=False, **args)
+    assert again is plan
+    before = filtered_lrelu(x, fu, fu, impl='fast', **args)
+    fu.mul_(1.5) # The user changes a filter in place: the plan must follow its values.
+    after = filtered_lrelu(x, fu, fu, impl='fast', **args)
+    assert _max_diff(after, filtered_lrelu_ref(x, fu, fu, **args)) < 1e-5
+    assert _max_diff(after, before) > 1e-3
+    plan_up = fast_upfirdn2d.get_plan(x, fu, 2, 1, [6, 5], False, 4)
+    assert fast_upfirdn2d.get_plan(x, fu.clone(), 2, 1, [6, 5], False, 4) is plan_up
+
+#----------------------------------------------------------------------------
+# Choosing the implementation.
+
+def test_impl_argument_and_switches(monkeypatch):
+    calls = []
+    real = fast_filtered_lrelu.filtered_lrelu_fast
+    monkeypatch.setattr(fast_filtered_lrelu, 'filtered_lrelu_fast', lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = _image([1, 2, 8, 8], seed=12).float()
+    fu = _filter(('1d', 4), 0)
+    args = dict(up=2, down=2, padding=[2, 1, 2, 1])
+
+    def uses_fast(**kwargs):
+        calls.clear()
+        filtered_lrelu(x, fu, fu, **args, **kwargs)
+        return bool(calls)
+
+    assert uses_fast() and uses_fast(impl='fast') and not uses_fast(impl='ref')
+    with sg3.ops.use_impl('ref'):
+        assert not uses_fast() and uses_fast(impl='fast')
+        with sg3.ops.use_impl('auto'):
+            assert uses_fast()
+    assert uses_fast()
+    try:
+        sg3.ops.set_default_impl('ref')
+        assert not uses_fast() and sg3.ops.get_default_impl() == 'ref'
+    finally:
+        sg3.ops.set_default_impl('auto')
+
+    # The override is per thread.
+    seen = []
+    with sg3.ops.use_impl('ref'):
+        worker = threading.Thread(target=lambda: seen.append(uses_fast()))
+        worker.start()
+        worker.join()
+    assert seen == [True]
+
+    with pytest.raises(ValueError, match='unknown op implementation'):
+        filtered_lrelu(x, fu, fu, impl='quick', **args)
+    with pytest.raises(ValueError, match='unknown op implementation'):
+        sg3.ops.set_default_impl('gpu')
+
+def test_auto_picks_ref_where_fast_does_not_apply():
+    x = torch.zeros([1, 1, 4, 4])
+    assert _impl.resolve('auto', x) == 'fast'
+    assert _impl.resolve('auto', x.half()) == 'ref'
+    assert _impl.resolve('auto', x.to(torch.device('meta'))) == 'ref'
+    assert _impl.resolve('fast', x.to(torch.device('meta'))) == 'fast'
+    assert _impl.resolve('fast', x.requires_grad_(True)) == 'ref'
+    with torch.no_grad():
+        assert _impl.resolve('auto', x) == 'fast'
+
+def test_gradients_flow_through_the_reference_when_needed():
+    x = _image([1, 2, 8, 8], seed=13).requires_grad_(True)
+    fu = _filter(('1d', 4), 0).double()
+    y = filtered_lrelu(x, fu, fu, up=2, down=2, padding=[2, 1, 2, 1])
+    y.square().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+#----------------------------------------------------------------------------
+# Threads and work buffers.
+
+def test_configure_threads():
+    before = torch.get_num_threads()
+    try:
+        got = sg3.ops.configure_threads(1)
+        assert got['num_threads'] == 1 == torch.get_num_threads()
+        got = sg3.ops.configure_threads()
+        assert got['num_threads'] == sg3.ops.available_cores() == torch.get_num_threads()
+        assert got['num_interop_threads'] == torch.get_num_interop_threads()
+        with pytest.raises(ValueError, match='num_threads'):
+            sg3.ops.configure_threads(0)
+    finally:
+        torch.set_num_threads(before)
+
+def test_release_workspace_frees_buffers_of_this_thread():
+    x = _image([1, 2, 10, 10], seed=14).float()
+    fu = _filter(('1d', 4), 0)
+    upfirdn2d(x, fu, up=2, padding=[2, 1], impl='fast')
+    assert sg3.ops.release_workspace() > 0
+    assert sg3.ops.release_workspace() == 0
+    buf = _workspace.buffer('test', 10, torch.device('cpu'), torch.float32)
+    assert buf.numel() == 10 and torch.equal(buf, torch.zeros(10))
+    sg3.ops.release_workspace()
+
+#----------------------------------------------------------------------------
