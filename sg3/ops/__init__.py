@@ -5,15 +5,17 @@ Each has a plain reference implementation (the oracle) and, where it pays, a fas
     with sg3.ops.use_impl('ref'): ...   # this thread, within the block
     sg3.ops.configure_threads()         # all cores for intra-op work, 1 inter-op thread
     sg3.ops.release_workspace()         # free the fast ops' reusable work buffers of this thread
+    sg3.ops.configure_allocator()       # opt-in: keep freed memory for reuse (glibc), fewer page faults
 """
 
+import ctypes
 import os
 
 import torch
 
 from sg3.ops._impl import IMPLS, get_default_impl, set_default_impl, use_impl
 
-__all__ = ['IMPLS', 'configure_threads', 'get_default_impl', 'release_workspace', 'set_default_impl', 'use_impl']
+__all__ = ['IMPLS', 'configure_allocator', 'configure_threads', 'get_default_impl', 'release_workspace', 'set_default_impl', 'use_impl']
 
 #----------------------------------------------------------------------------
 
@@ -45,6 +47,21 @@ def configure_threads(
             except RuntimeError:
                 pass # Already fixed for this process.
     return dict(num_threads=torch.get_num_threads(), num_interop_threads=torch.get_num_interop_threads())
+
+def configure_allocator() -> bool:
+    """Opt-in, process-wide: let glibc's malloc keep freed memory for reuse instead of handing large
+    blocks back to the OS (no mmap for large blocks, no trimming). A generator allocates and frees the same
+    large tensors every frame; on machines where each new page costs a page fault (notably virtual
+    machines) this saves a fifth of the frame time. The resident size then stays at its peak.
+    Returns False (and changes nothing) where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version # Raises AttributeError on other C libraries.
+    except (OSError, AttributeError):
+        return False
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    m_trim_threshold, m_mmap_max = -1, -4 # From glibc's malloc.h.
+    return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2 ** 31 - 1))
 
 def release_workspace() -> int:
     """Free the work buffers the fast ops keep between calls on this thread; returns the bytes freed."""

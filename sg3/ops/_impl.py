@@ -1,14 +1,18 @@
 """Which implementation the ops use: 'ref' (plain, the oracle), 'fast', or 'auto' (fast where it
-applies on the tensor's device, else ref). A process-wide default plus per-thread overrides."""
+applies on the tensor's device, else ref). A process-wide default (initially from the environment
+variable SG3_OPS_IMPL, else 'auto') plus per-thread overrides."""
 
 import contextlib
+import os
 import threading
 
 import torch
 
 IMPLS = ('auto', 'ref', 'fast')
 
-_default = 'auto'
+_default = os.environ.get('SG3_OPS_IMPL', 'auto') # The environment can set the process default.
+if _default not in IMPLS:
+    raise ValueError(f'environment variable SG3_OPS_IMPL={_default!r}; expected one of {IMPLS}')
 _local = threading.local()
 
 #----------------------------------------------------------------------------

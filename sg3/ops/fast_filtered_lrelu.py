@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from sg3.ops import _parallel as parallel
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding
 from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, filter_key, make_resample1d, row_tiles, run_row_tiles, separable_terms, term_tolerance
@@ -34,6 +35,7 @@ class FilteredLreluPlan:
         up_tile     = 16,       # Rows per product of the vertical upsampling.
         down_tile   = 8,        # Rows per product of the vertical downsampling.
         work_bytes  = 6 << 20,  # Target size of one strip's work buffers.
+        min_chunks  = 4,        # Blocks of planes at least, for the worker threads to share.
     ):
         batch_size, channels, in_h, in_w = shape
         px0, px1, py0, py1 = parse_padding(padding)
@@ -96,7 +98,7 @@ class FilteredLreluPlan:
         plane_bytes = itemsize * (self.terms_up * self.rows_max * self.layout_in.length + self.rows_max * self.layout_up.length
             + self.terms_down * self.strip_rows * self.layout_up.length + self.strip_rows * self.layout_out.length)
         chunk = max(1, min(num_planes, work_bytes // plane_bytes))
-        num_chunks = -(-num_planes // chunk)
+        num_chunks = max(-(-num_planes // chunk), min(num_planes, min_chunks))
         self.planes_per_chunk = -(-num_planes // num_chunks)
         self.num_chunks = num_chunks
 
@@ -120,9 +122,7 @@ class FilteredLreluPlan:
     def run(self, x: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         batch_size, channels, in_h, in_w = self.shape
         num_planes = batch_size * channels
-        lin, lup, lout = self.layout_in, self.layout_up, self.layout_out
-        rows_max, strip_rows = self.rows_max, self.strip_rows
-        chunk, num_chunks = self.planes_per_chunk, self.num_chunks
+        lin, lout = self.layout_in, self.layout_out
         device, dtype = self.device, self.dtype
 
         # Copy the input (plus bias) into rows of all planes side by side, zero-padded.
@@ -135,65 +135,75 @@ class FilteredLreluPlan:
         else:
             data.copy_(x.permute(2, 0, 1, 3))
         src = src.view(in_h, num_planes * lin.length)
+
+        # Blocks of planes are independent: run them on the worker threads.
         dst = workspace.buffer('flrelu_dst', self.out_h * num_planes * lout.length, device, dtype)
         result = torch.empty([num_planes, self.out_h, self.out_w], dtype=dtype, device=device)
+        parallel.run_chunks(lambda chunk: self._run_planes(chunk, src, dst, result), self.num_chunks)
+        return result.view(batch_size, channels, self.out_h, self.out_w)
 
-        # Work buffers for one strip of one block of planes, with zero margins for the blocked products.
+    def _run_planes(self, chunk: int, src: torch.Tensor, dst: torch.Tensor, result: torch.Tensor) -> None:
+        """All strips of one block of planes: src [in_h, planes * L_in] -> result[p0:p1] (via dst)."""
+        num_planes = self.shape[0] * self.shape[1]
+        lin, lup, lout = self.layout_in, self.layout_up, self.layout_out
+        rows_max, strip_rows = self.rows_max, self.strip_rows
+        p0, p1 = chunk * self.planes_per_chunk, min((chunk + 1) * self.planes_per_chunk, num_planes)
+        planes = p1 - p0
+        device, dtype = self.device, self.dtype
+
+        # Work buffers of this thread, with zero margins for the blocked products.
         up_lo, up_hi = self.margins_up
         dn_lo, dn_hi = self.margins_down
-        work_up = workspace.buffer('flrelu_up', up_lo + self.terms_up * rows_max * chunk * lin.length + up_hi, device, dtype)
-        work_act = workspace.buffer('flrelu_act', rows_max * chunk * lup.length, device, dtype)
-        work_dv = workspace.buffer('flrelu_dv', dn_lo + self.terms_down * strip_rows * chunk * lup.length + dn_hi, device, dtype)
+        cols = planes * lin.length
+        work_up = workspace.buffer('flrelu_up', up_lo + self.terms_up * rows_max * cols + up_hi, device, dtype)
+        work_act = workspace.buffer('flrelu_act', rows_max * planes * lup.length, device, dtype)
+        work_dv = workspace.buffer('flrelu_dv', dn_lo + self.terms_down * strip_rows * planes * lup.length + dn_hi, device, dtype)
         work_up.zero_()
         work_dv.zero_()
+        up_terms = [work_up[up_lo + j * rows_max * cols : up_lo + (j + 1) * rows_max * cols].view(rows_max, cols) for j in range(self.terms_up)]
+        act = work_act.view(rows_max, planes * lup.length)
+        out = dst[self.out_h * p0 * lout.length : self.out_h * p1 * lout.length].view(self.out_h, planes * lout.length)
+        source = src[:, p0 * lin.length : p1 * lin.length]
 
-        for c in range(num_chunks):
-            p0, p1 = c * chunk, min((c + 1) * chunk, num_planes)
-            cols = (p1 - p0) * lin.length
-            up_terms = [work_up[up_lo + j * rows_max * cols : up_lo + (j + 1) * rows_max * cols].view(rows_max, cols) for j in range(self.terms_up)]
-            act = work_act[: rows_max * (p1 - p0) * lup.length].view(rows_max, (p1 - p0) * lup.length)
-            out = dst[self.out_h * p0 * lout.length : self.out_h * p1 * lout.length].view(self.out_h, (p1 - p0) * lout.length)
-            for strip in self.strips:
-                o0, o1 = strip.out_rows
-                b0, b1 = strip.in_rows
-                num_rows = strip.up_rows[1] - strip.up_rows[0]
+        for strip in self.strips:
+            o0, o1 = strip.out_rows
+            num_rows = strip.up_rows[1] - strip.up_rows[0]
 
-                # Upsample vertically, then horizontally, summing the terms.
-                source = src[:, p0 * lin.length : p1 * lin.length]
-                for tiles, term in zip(strip.up_tiles, up_terms):
-                    run_row_tiles(tiles, source, term)
-                for j, (rpass, mats) in enumerate(zip(self.passes_up, self.mats_up)):
-                    rpass.run(work_up, up_lo + j * rows_max * cols, num_rows * (p1 - p0), act.view(-1)[: num_rows * (p1 - p0) * lup.length], mats, accumulate=(j > 0))
+            # Upsample vertically, then horizontally, summing the terms.
+            for tiles, term in zip(strip.up_tiles, up_terms):
+                run_row_tiles(tiles, source, term)
+            for j, (rpass, mats) in enumerate(zip(self.passes_up, self.mats_up)):
+                rpass.run(work_up, up_lo + j * rows_max * cols, num_rows * planes, act.view(-1)[: num_rows * planes * lup.length], mats, accumulate=(j > 0))
 
-                # Leaky ReLU and clamp (the gain is in the vertical downsampling matrices).
-                live = act[:num_rows]
-                if self.slope != 1:
-                    torch.nn.functional.leaky_relu_(live, self.slope)
-                if self.clamp is not None:
-                    live.clamp_(-self.clamp, self.clamp)
+            # Leaky ReLU and clamp (the gain is in the vertical downsampling matrices).
+            live = act[:num_rows]
+            if self.slope != 1:
+                torch.nn.functional.leaky_relu_(live, self.slope)
+            if self.clamp is not None:
+                live.clamp_(-self.clamp, self.clamp)
 
-                # Downsample vertically, one block of rows per term, then horizontally into the output.
-                out_rows = o1 - o0
-                dv_size = out_rows * (p1 - p0) * lup.length
-                for k, tiles in enumerate(strip.down_tiles):
-                    run_row_tiles(tiles, act, work_dv[dn_lo + k * dv_size : dn_lo + (k + 1) * dv_size].view(out_rows, (p1 - p0) * lup.length))
-                for k, (rpass, mats) in enumerate(zip(self.passes_down, self.mats_down)):
-                    rpass.run(work_dv, dn_lo + k * dv_size, out_rows * (p1 - p0), out[o0:o1].view(-1), mats, accumulate=(k > 0))
+            # Downsample vertically, one block of rows per term, then horizontally into the output.
+            out_rows = o1 - o0
+            dv_size = out_rows * planes * lup.length
+            for k, tiles in enumerate(strip.down_tiles):
+                run_row_tiles(tiles, act, work_dv[dn_lo + k * dv_size : dn_lo + (k + 1) * dv_size].view(out_rows, planes * lup.length))
+            for k, (rpass, mats) in enumerate(zip(self.passes_down, self.mats_down)):
+                rpass.run(work_dv, dn_lo + k * dv_size, out_rows * planes, out[o0:o1].view(-1), mats, accumulate=(k > 0))
 
-            # Crop the row padding and store these planes as [planes, H, W].
-            out = out.view(self.out_h, p1 - p0, lout.length)[..., lout.start : lout.start + self.out_w]
-            result[p0:p1].copy_(out.permute(1, 0, 2))
-        return result.view(batch_size, channels, self.out_h, self.out_w)
+        # Crop the row padding and store these planes as [planes, H, W].
+        out = out.view(self.out_h, planes, lout.length)[..., lout.start : lout.start + self.out_w]
+        result[p0:p1].copy_(out.permute(1, 0, 2))
 
 #----------------------------------------------------------------------------
 
 _plans = PlanCache()
+TUNING = dict() # Overrides of FilteredLreluPlan's tuning arguments (block, strip_rows, ...), for experiments.
 
 def get_plan(x, fu, fd, up, down, padding, gain, slope, clamp, flip_filter) -> FilteredLreluPlan:
     """The cached plan for this call signature (filters compared by value), made on first use."""
     key = (tuple(x.shape), x.device, x.dtype, filter_key(fu), filter_key(fd), up, down,
         parse_padding(padding), float(gain), float(slope), None if clamp is None else float(clamp), bool(flip_filter))
-    return _plans.get(key, lambda: FilteredLreluPlan(x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, x.device, x.dtype))
+    return _plans.get(key, lambda: FilteredLreluPlan(x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, x.device, x.dtype, **TUNING))
 
 def _bias_act_clamp(x, b, gain, slope, clamp):
     """The case without resampling (StyleGAN3's ToRGB layer): elementwise, in place on one new tensor."""

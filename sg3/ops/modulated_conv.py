@@ -4,7 +4,9 @@ optional up/downsampling, noise, and the fused or non-fused execution order)."""
 import numpy as np
 import torch
 
+from sg3.ops import _impl
 from sg3.ops import conv2d_resample as conv2d_resample_op
+from sg3.ops import fast_conv
 from sg3.ops._utils import assert_shape
 
 #----------------------------------------------------------------------------
@@ -16,6 +18,7 @@ def modulated_conv2d_sg3(
     demodulate: bool = True,            # Apply weight demodulation?
     padding     = 0,                    # Padding: int or [padH, padW].
     input_gain: torch.Tensor|None = None, # Scale factors for the input channels: [], [in_channels] or [batch_size, in_channels].
+    impl:       str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """StyleGAN3's modulated convolution, executed as one grouped convolution."""
     batch_size = int(x.shape[0])
@@ -45,7 +48,10 @@ def modulated_conv2d_sg3(
     # Execute as one fused op using grouped convolution.
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
-    x = torch.nn.functional.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
+    if isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast':
+        x = fast_conv.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
+    else:
+        x = torch.nn.functional.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
     return x.reshape(batch_size, -1, *x.shape[2:])
 
 #----------------------------------------------------------------------------

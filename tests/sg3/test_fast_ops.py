@@ -1,6 +1,8 @@
 """The fast paths of upfirdn2d and filtered_lrelu against the reference path and the float64 numpy
 oracles; their building blocks; the implementation switch, threads and work buffers."""
 
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -10,7 +12,7 @@ import torch
 import sg3.ops
 from sg3.filters import design_lowpass_filter
 from sg3.ops import _impl, _workspace
-from sg3.ops import fast_filtered_lrelu, fast_upfirdn2d
+from sg3.ops import _parallel, fast_conv, fast_filtered_lrelu, fast_upfirdn2d
 from sg3.ops.fast_resample import make_resample1d, separable_terms
 from sg3.ops.filtered_lrelu import filtered_lrelu, filtered_lrelu_ref
 from sg3.ops.upfirdn2d import upfirdn2d, upfirdn2d_ref
@@ -190,6 +192,56 @@ def test_plans_are_cached_per_signature_and_follow_filter_values():
     plan_up = fast_upfirdn2d.get_plan(x, fu, 2, 1, [6, 5], False, 4)
     assert fast_upfirdn2d.get_plan(x, fu.clone(), 2, 1, [6, 5], False, 4) is plan_up
 
+def test_blocks_of_planes_on_worker_threads_match_one_thread():
+    x = _image([2, 24, 20, 20], seed=15).float()
+    fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
+    args = dict(up=2, down=2, padding=[11, 10, 11, 10], clamp=256)
+    plan = fast_filtered_lrelu.get_plan(x, fu, fd, gain=np.sqrt(2), slope=0.2, flip_filter=False, **args)
+    assert plan.num_chunks >= 2
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = filtered_lrelu(x, fu, fd, impl='fast', **args)
+        torch.set_num_threads(2)
+        with torch.inference_mode(): # Worker threads must follow the caller's mode.
+            two = filtered_lrelu(x, fu, fd, impl='fast', **args)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(one, two)
+    assert _max_diff(one, filtered_lrelu_ref(x, fu, fd, **args)) < 1e-5
+
+def test_run_chunks_covers_every_chunk_once_and_propagates_errors():
+    seen = []
+    lock = threading.Lock()
+    def record(chunk):
+        with lock:
+            seen.append(chunk)
+    _parallel.run_chunks(record, 7, num_workers=3)
+    assert sorted(seen) == list(range(7))
+    def fail(chunk):
+        if chunk == 3:
+            raise RuntimeError('chunk 3 failed')
+    with pytest.raises(RuntimeError, match='chunk 3 failed'):
+        _parallel.run_chunks(fail, 5, num_workers=2)
+
+#----------------------------------------------------------------------------
+# Convolution.
+
+@pytest.mark.parametrize('shape,out_channels,kernel,groups,padding', [
+    ((1, 16, 12, 12), 24, 3, 1, 2),
+    ((1, 24, 9, 11), 36, 3, 3, 1), # Grouped, as the modulated convolution of 3 samples.
+    ((1, 8, 10, 10), 8, 1, 1, 0), # 1x1: not Winograd, torch's convolution.
+])
+def test_fast_conv2d_matches_torch(shape, out_channels, kernel, groups, padding):
+    x = _image(shape, seed=16).float()
+    w = _image([out_channels, shape[1] // groups, kernel, kernel], seed=17).float() / np.sqrt(shape[1] // groups * kernel ** 2)
+    want = torch.nn.functional.conv2d(x.double(), w.double(), padding=padding, groups=groups)
+    got = fast_conv.conv2d(x, w, padding=padding, groups=groups)
+    assert got.shape == want.shape and got.dtype == torch.float32
+    assert _max_diff(got, want) <= 1e-4 * float(want.abs().max())
+    assert fast_conv.applies(x, w) == (kernel == 3 and fast_conv.nnpack_available())
+    assert not fast_conv.applies(x.double(), w.double())
+
 #----------------------------------------------------------------------------
 # Choosing the implementation.
 
@@ -263,6 +315,28 @@ def test_configure_threads():
             sg3.ops.configure_threads(0)
     finally:
         torch.set_num_threads(before)
+
+def test_configure_allocator_keeps_freed_memory_for_reuse():
+    """In a fresh process: after configure_allocator, frames that allocate and free the same large tensors
+    reuse their pages instead of faulting new ones in (without it, every frame faults them all again)."""
+    code = (
+        'import resource, torch, sg3.ops\n'
+        'ok = sg3.ops.configure_allocator()\n'
+        'faults = []\n'
+        'for frame in range(8):\n'
+        '    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n'
+        '    x = torch.ones(10 << 20)\n'
+        '    y = x * 2\n'
+        '    z = torch.ones(20 << 20) + y.sum()\n'
+        '    del x, y, z\n'
+        '    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n'
+        'print(ok, *faults)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
+    if out[0] != 'True':
+        pytest.skip('not glibc')
+    faults = [int(v) for v in out[1:]]
+    assert faults[0] > 40000 # 160 MiB of new 4 KiB pages in the first frame ...
+    assert sum(faults[1:]) < 0.5 * 7 * faults[0] # ... and mostly reused in the next seven.
 
 def test_release_workspace_frees_buffers_of_this_thread():
     x = _image([1, 2, 10, 10], seed=14).float()
