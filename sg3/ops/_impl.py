@@ -45,9 +45,10 @@ def use_impl(impl: str):
     finally:
         stack.pop()
 
-def resolve(impl: str, x: torch.Tensor, *tensors) -> str:
-    """'ref' or 'fast' for one call. 'auto' picks fast on the CPU for float32/float64 without autograd;
-    'fast' is honoured anywhere except where autograd needs the graph (the fast ops write into buffers)."""
+def resolve(impl: str, x: torch.Tensor, *tensors, fast_pays: bool = True) -> str:
+    """'ref' or 'fast' for one call. 'auto' picks fast on the CPU for float32/float64 without autograd,
+    where the op says the fast path pays (`fast_pays`); 'fast' is honoured anywhere except where autograd
+    needs the graph (the fast ops write into buffers)."""
     impl = _check(impl)
     if impl == 'auto':
         impl = get_default_impl()
@@ -56,6 +57,6 @@ def resolve(impl: str, x: torch.Tensor, *tensors) -> str:
         return 'ref'
     if impl == 'fast':
         return 'fast'
-    return 'fast' if x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) else 'ref'
+    return 'fast' if fast_pays and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) else 'ref'
 
 #----------------------------------------------------------------------------

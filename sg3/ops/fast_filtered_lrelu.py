@@ -1,12 +1,11 @@
 """Fast filtered leaky ReLU: the same linear maps as the reference (bias, upsample, leaky ReLU, clamp,
 downsample), computed as banded matrix products on strips of rows and blocks of channels.
 
-Layout: the input is copied once into [H, N*C, W'] (rows of all channels side by side, padded with
-zeros), so that a vertical pass is one matrix product on a strip of rows and a horizontal pass is a few
-matrix products on blocked rows. The upsampled image only ever exists one strip at a time, small enough
-to stay in the CPU caches; filters become matrices once per layer shape and are cached."""
-
-import dataclasses
+Layout: the input is copied once into [H, N*C, W'] (rows of all planes side by side, zero-padded rows
+and columns), so that a vertical pass is one batched product of a small matrix with overlapping windows
+of rows, and a horizontal pass is a few matrix products on blocked rows. The upsampled image only ever
+exists one strip at a time, small enough to stay in the CPU caches. Strips of blocks of planes are
+independent and go to worker threads. Filters become matrices once per call signature, cached."""
 
 import numpy as np
 import torch
@@ -14,32 +13,49 @@ import torch
 from sg3.ops import _parallel as parallel
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding
-from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, filter_key, make_resample1d, row_tiles, run_row_tiles, separable_terms, term_tolerance
+from sg3.ops.fast_resample import PlanCache, Resample1d, RowLayout, RowPass, filter_key, make_resample1d, separable_terms, term_tolerance
 
 #----------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Strip:
-    out_rows:   tuple[int, int]     # Output rows [o0, o1).
-    up_rows:    tuple[int, int]     # Rows [a0, a1) of the upsampled image that they need.
-    in_rows:    tuple[int, int]     # Input rows [b0, b1) that those need.
-    up_tiles:   list                # Per upsampling term: RowTiles from input rows (absolute) to strip rows.
-    down_tiles: list                # Per downsampling term: RowTiles from strip rows to output rows (relative to o0).
+class RowWindows:
+    """A vertical 1-D resampling in tiles of `tile` output rows that all share one matrix: tile t of a strip
+    reads `width` consecutive input rows from first_row + t * step. Rows outside the input must be zeros."""
+
+    def __init__(self, spec: Resample1d, tile: int, out_start: int, device, dtype):
+        assert (tile * spec.down) % spec.up == 0 and (out_start * spec.down) % spec.up == 0
+        self.tile = tile
+        self.step = tile * spec.down // spec.up
+        rows = np.arange(out_start, out_start + tile)
+        first = min(spec.support(o)[0] for o in rows)
+        last = max(spec.support(o)[1] for o in rows)
+        self.first_row = first # Input row of tile 0 when the strip starts at output row `out_start`.
+        self.width = last - first
+        mat = spec.coef(rows[:, np.newaxis], np.arange(first, last)[np.newaxis, :])
+        self.mat = torch.as_tensor(mat, dtype=dtype, device=device)
+
+    def run(self, src: torch.Tensor, first_row: int, num_tiles: int, dst: torch.Tensor) -> None:
+        """dst [num_tiles * tile, cols] = tiles of src [rows, cols] (any row stride, unit column stride)."""
+        row_stride = src.stride(0)
+        windows = src.as_strided([num_tiles, self.width, src.shape[1]], [self.step * row_stride, row_stride, 1],
+            src.storage_offset() + first_row * row_stride)
+        torch.matmul(self.mat, windows, out=dst.view(num_tiles, self.tile, src.shape[1]))
 
 class FilteredLreluPlan:
     """Everything about one call signature of filtered_lrelu that does not depend on the data."""
 
     def __init__(self, shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, device, dtype,
         block       = 32,       # Block size of the upsampled rows (horizontal passes).
-        strip_rows  = 32,       # Output rows per strip.
-        up_tile     = 16,       # Rows per product of the vertical upsampling.
-        down_tile   = 8,        # Rows per product of the vertical downsampling.
+        strip_rows  = 64,       # Output rows per strip (more if all planes fit, fewer for the worker threads).
+        up_tile     = 16,       # Rows per tile of the vertical upsampling.
+        down_tile   = 8,        # Rows per tile of the vertical downsampling.
         work_bytes  = 6 << 20,  # Target size of one strip's work buffers.
-        min_chunks  = 4,        # Blocks of planes at least, for the worker threads to share.
+        min_items   = 4,        # Pieces of work (strips times blocks of planes) at least, for the worker threads.
     ):
         batch_size, channels, in_h, in_w = shape
         px0, px1, py0, py1 = parse_padding(padding)
         self.shape = tuple(shape)
+        self.up = up
+        self.down = down
         self.device = device
         self.dtype = dtype
         self.slope = float(slope)
@@ -88,111 +104,133 @@ class FilteredLreluPlan:
         self.margins_up = (max(p.margin_lo for p in self.passes_up), max(p.margin_hi for p in self.passes_up))
         self.margins_down = (max(p.margin_lo for p in self.passes_down), max(p.margin_hi for p in self.passes_down))
 
-        # Vertical passes: strips of output rows, each in tiles of rows.
-        self.strips = self._make_strips(vert_up, vert_down, strip_rows, up_tile, down_tile)
-        self.rows_max = max(s.up_rows[1] - s.up_rows[0] for s in self.strips)
-        self.strip_rows = max(s.out_rows[1] - s.out_rows[0] for s in self.strips)
-
-        # Blocks of planes whose strip fits the work size.
+        # Strips of output rows and blocks of planes, sized so that one strip's work buffers fit `work_bytes`:
+        # all planes with taller strips when they fit, else blocks of planes with `strip_rows` rows.
+        up_tile = -(-up_tile // up) * up
+        unit = int(np.lcm(down_tile, up // np.gcd(up, down))) # Strips are whole down tiles and start where up tiles line up.
         itemsize = torch.empty([], dtype=dtype).element_size()
-        plane_bytes = itemsize * (self.terms_up * self.rows_max * self.layout_in.length + self.rows_max * self.layout_up.length
-            + self.terms_down * self.strip_rows * self.layout_up.length + self.strip_rows * self.layout_out.length)
-        chunk = max(1, min(num_planes, work_bytes // plane_bytes))
-        num_chunks = max(-(-num_planes // chunk), min(num_planes, min_chunks))
+        def strip_bytes(rows, planes):
+            up_rows = rows * down + len(down_terms[0][0]) + up_tile
+            return itemsize * planes * (up_rows * (self.terms_up * self.layout_in.length + self.layout_up.length)
+                + rows * (self.terms_down * self.layout_up.length + self.layout_out.length))
+        if strip_bytes(strip_rows, num_planes) <= work_bytes:
+            chunk = num_planes
+            while strip_rows < self.out_h and strip_bytes(2 * strip_rows, num_planes) <= work_bytes:
+                strip_rows *= 2
+        else:
+            chunk = max(1, int(work_bytes // strip_bytes(strip_rows, 1)))
+        num_chunks = -(-num_planes // chunk)
         self.planes_per_chunk = -(-num_planes // num_chunks)
         self.num_chunks = num_chunks
 
-    def _make_strips(self, vert_up, vert_down, strip_rows, up_tile, down_tile) -> list[Strip]:
-        up_mats = [spec.matrix() for spec in vert_up] # [up_h, in_h]
-        down_mats = [spec.matrix() for spec in vert_down] # [out_h, up_h]
-        strips = []
-        for o0 in range(0, self.out_h, strip_rows):
-            o1 = min(o0 + strip_rows, self.out_h)
-            cols = np.flatnonzero(sum(np.abs(m[o0:o1]) for m in down_mats).sum(axis=0))
-            a0, a1 = int(cols[0]), int(cols[-1]) + 1
-            cols = np.flatnonzero(sum(np.abs(m[a0:a1]) for m in up_mats).sum(axis=0))
-            b0, b1 = int(cols[0]), int(cols[-1]) + 1
-            strips.append(Strip(out_rows=(o0, o1), up_rows=(a0, a1), in_rows=(b0, b1),
-                up_tiles=[row_tiles(m[a0:a1], 0, 0, up_tile, self.device, self.dtype) for m in up_mats],
-                down_tiles=[row_tiles(m[o0:o1, a0:a1], 0, 0, down_tile, self.device, self.dtype) for m in down_mats]))
-        return strips
+        # Enough pieces of work for the worker threads. Every strip but the last has `strip_rows` rows.
+        strips_wanted = -(-min_items // num_chunks)
+        if -(-self.out_h // strip_rows) < strips_wanted:
+            strip_rows = -(-(-(-self.out_h // strips_wanted)) // unit) * unit
+        self.strip_rows = max(-(-strip_rows // unit) * unit, unit)
+        self.num_strips = -(-self.out_h // self.strip_rows)
+        self.num_items = self.num_chunks * self.num_strips
+
+        # Vertical passes: tiles that share one matrix per term (the gain is in the downsampling one).
+        self.windows_down = [RowWindows(spec, down_tile, 0, device, dtype) for spec in vert_down]
+        self.windows_up = [RowWindows(spec, up_tile, 0, device, dtype) for spec in vert_up]
+        assert self.windows_down[0].first_row == 0
+        self.tiles = [self._tiles(min(self.strip_rows, self.out_h - o0)) for o0 in range(0, self.out_h, self.strip_rows)]
+
+        # Zero rows above and below the input, for the windows that reach beyond it.
+        first = self.windows_up[0].first_row
+        last = max(first + (strip * self.strip_rows * down) // up + (up_tiles - 1) * self.windows_up[0].step + self.windows_up[0].width
+            for strip, (up_tiles, _) in enumerate(self.tiles))
+        self.pad_top = max(-first, 0)
+        self.pad_bottom = max(last - in_h, 0)
+
+    def _tiles(self, rows: int) -> tuple[int, int]:
+        """(up tiles, down tiles) of a strip of `rows` output rows."""
+        down_tiles = -(-rows // self.windows_down[0].tile)
+        act_rows = (down_tiles - 1) * self.windows_down[0].step + self.windows_down[0].width
+        return -(-act_rows // self.windows_up[0].tile), down_tiles
 
     #------------------------------------------------------------------------
 
     def run(self, x: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         batch_size, channels, in_h, in_w = self.shape
         num_planes = batch_size * channels
-        lin, lout = self.layout_in, self.layout_out
+        lin = self.layout_in
         device, dtype = self.device, self.dtype
 
         # Copy the input (plus bias) into rows of all planes side by side, zero-padded.
-        src = workspace.buffer('flrelu_src', in_h * num_planes * lin.length, device, dtype).view(in_h, batch_size, channels, lin.length)
-        src[..., :lin.start].zero_()
-        src[..., lin.start + in_w:].zero_()
-        data = src[..., lin.start : lin.start + in_w]
+        rows = self.pad_top + in_h + self.pad_bottom
+        src = workspace.buffer('flrelu_src', rows * num_planes * lin.length, device, dtype).view(rows, batch_size, channels, lin.length)
+        src[: self.pad_top].zero_()
+        src[self.pad_top + in_h :].zero_()
+        inside = src[self.pad_top : self.pad_top + in_h]
+        inside[..., :lin.start].zero_()
+        inside[..., lin.start + in_w:].zero_()
+        data = inside[..., lin.start : lin.start + in_w]
         if b is not None:
             torch.add(x.permute(2, 0, 1, 3), b.reshape(channels, 1), out=data)
         else:
             data.copy_(x.permute(2, 0, 1, 3))
-        src = src.view(in_h, num_planes * lin.length)
+        src = src.view(rows, num_planes * lin.length)
 
-        # Blocks of planes are independent: run them on the worker threads.
-        dst = workspace.buffer('flrelu_dst', self.out_h * num_planes * lout.length, device, dtype)
+        # Strips of blocks of planes are independent: run them on the worker threads.
         result = torch.empty([num_planes, self.out_h, self.out_w], dtype=dtype, device=device)
-        parallel.run_chunks(lambda chunk: self._run_planes(chunk, src, dst, result), self.num_chunks)
+        parallel.run_chunks(lambda item: self._run_strip(item, src, result), self.num_items)
         return result.view(batch_size, channels, self.out_h, self.out_w)
 
-    def _run_planes(self, chunk: int, src: torch.Tensor, dst: torch.Tensor, result: torch.Tensor) -> None:
-        """All strips of one block of planes: src [in_h, planes * L_in] -> result[p0:p1] (via dst)."""
+    def _run_strip(self, item: int, src: torch.Tensor, result: torch.Tensor) -> None:
+        """One strip of one block of planes: src [rows, planes * L_in] -> result[p0:p1, o0:o1]."""
+        chunk, strip = divmod(item, self.num_strips)
         num_planes = self.shape[0] * self.shape[1]
         lin, lup, lout = self.layout_in, self.layout_up, self.layout_out
-        rows_max, strip_rows = self.rows_max, self.strip_rows
         p0, p1 = chunk * self.planes_per_chunk, min((chunk + 1) * self.planes_per_chunk, num_planes)
         planes = p1 - p0
+        o0 = strip * self.strip_rows
+        o1 = min(o0 + self.strip_rows, self.out_h)
         device, dtype = self.device, self.dtype
 
-        # Work buffers of this thread, with zero margins for the blocked products.
+        up_tiles, down_tiles = self.tiles[strip]
+        act_rows = up_tiles * self.windows_up[0].tile
+        out_rows = down_tiles * self.windows_down[0].tile
+
+        # Work buffers of this thread. The blocked products read a margin around their rows: zero it.
         up_lo, up_hi = self.margins_up
         dn_lo, dn_hi = self.margins_down
-        cols = planes * lin.length
-        work_up = workspace.buffer('flrelu_up', up_lo + self.terms_up * rows_max * cols + up_hi, device, dtype)
-        work_act = workspace.buffer('flrelu_act', rows_max * planes * lup.length, device, dtype)
-        work_dv = workspace.buffer('flrelu_dv', dn_lo + self.terms_down * strip_rows * planes * lup.length + dn_hi, device, dtype)
-        work_up.zero_()
-        work_dv.zero_()
-        up_terms = [work_up[up_lo + j * rows_max * cols : up_lo + (j + 1) * rows_max * cols].view(rows_max, cols) for j in range(self.terms_up)]
-        act = work_act.view(rows_max, planes * lup.length)
-        out = dst[self.out_h * p0 * lout.length : self.out_h * p1 * lout.length].view(self.out_h, planes * lout.length)
+        up_size = act_rows * planes * lin.length
+        dv_size = out_rows * planes * lup.length
+        work_up = workspace.buffer('flrelu_up', up_lo + self.terms_up * up_size + up_hi, device, dtype)
+        work_act = workspace.buffer('flrelu_act', act_rows * planes * lup.length, device, dtype)
+        work_dv = workspace.buffer('flrelu_dv', dn_lo + self.terms_down * dv_size + dn_hi, device, dtype)
+        out = workspace.buffer('flrelu_out', out_rows * planes * lout.length, device, dtype)
+        work_up[:up_lo].zero_()
+        work_up[up_lo + self.terms_up * up_size:].zero_()
+        work_dv[:dn_lo].zero_()
+        work_dv[dn_lo + self.terms_down * dv_size:].zero_()
+
+        # Upsample vertically, then horizontally, summing the terms.
         source = src[:, p0 * lin.length : p1 * lin.length]
+        first_row = self.pad_top + self.windows_up[0].first_row + o0 * self.down // self.up # Strips start on whole up tiles.
+        for j, windows in enumerate(self.windows_up):
+            windows.run(source, first_row, up_tiles, work_up[up_lo + j * up_size : up_lo + (j + 1) * up_size])
+        for j, (rpass, mats) in enumerate(zip(self.passes_up, self.mats_up)):
+            rpass.run(work_up, up_lo + j * up_size, act_rows * planes, work_act, mats, accumulate=(j > 0))
 
-        for strip in self.strips:
-            o0, o1 = strip.out_rows
-            num_rows = strip.up_rows[1] - strip.up_rows[0]
+        # Leaky ReLU and clamp (the gain is in the vertical downsampling matrices).
+        if self.slope != 1:
+            torch.nn.functional.leaky_relu_(work_act, self.slope)
+        if self.clamp is not None:
+            work_act.clamp_(-self.clamp, self.clamp)
 
-            # Upsample vertically, then horizontally, summing the terms.
-            for tiles, term in zip(strip.up_tiles, up_terms):
-                run_row_tiles(tiles, source, term)
-            for j, (rpass, mats) in enumerate(zip(self.passes_up, self.mats_up)):
-                rpass.run(work_up, up_lo + j * rows_max * cols, num_rows * planes, act.view(-1)[: num_rows * planes * lup.length], mats, accumulate=(j > 0))
+        # Downsample vertically, one block of rows per term, then horizontally.
+        act = work_act.view(act_rows, planes * lup.length)
+        for k, windows in enumerate(self.windows_down):
+            windows.run(act, 0, down_tiles, work_dv[dn_lo + k * dv_size : dn_lo + (k + 1) * dv_size])
+        for k, (rpass, mats) in enumerate(zip(self.passes_down, self.mats_down)):
+            rpass.run(work_dv, dn_lo + k * dv_size, out_rows * planes, out, mats, accumulate=(k > 0))
 
-            # Leaky ReLU and clamp (the gain is in the vertical downsampling matrices).
-            live = act[:num_rows]
-            if self.slope != 1:
-                torch.nn.functional.leaky_relu_(live, self.slope)
-            if self.clamp is not None:
-                live.clamp_(-self.clamp, self.clamp)
-
-            # Downsample vertically, one block of rows per term, then horizontally into the output.
-            out_rows = o1 - o0
-            dv_size = out_rows * planes * lup.length
-            for k, tiles in enumerate(strip.down_tiles):
-                run_row_tiles(tiles, act, work_dv[dn_lo + k * dv_size : dn_lo + (k + 1) * dv_size].view(out_rows, planes * lup.length))
-            for k, (rpass, mats) in enumerate(zip(self.passes_down, self.mats_down)):
-                rpass.run(work_dv, dn_lo + k * dv_size, out_rows * planes, out[o0:o1].view(-1), mats, accumulate=(k > 0))
-
-        # Crop the row padding and store these planes as [planes, H, W].
-        out = out.view(self.out_h, planes, lout.length)[..., lout.start : lout.start + self.out_w]
-        result[p0:p1].copy_(out.permute(1, 0, 2))
+        # Crop the row padding and store as [planes, rows, W].
+        out = out.view(out_rows, planes, lout.length)[: o1 - o0, :, lout.start : lout.start + self.out_w]
+        result[p0:p1, o0:o1].copy_(out.permute(1, 0, 2))
 
 #----------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ def modulated_conv2d_sg2(
     demodulate:         bool = True,            # Apply weight demodulation?
     flip_weight:        bool = True,            # False = convolution, True = correlation.
     fused_modconv:      bool = True,            # One grouped convolution (True) or scale activations around a shared one (False)?
+    impl:               str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """StyleGAN2's modulated convolution."""
     batch_size = int(x.shape[0])
@@ -107,7 +108,10 @@ def modulated_conv2d_sg2(
     # Execute as one fused op using grouped convolution.
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
-    x = conv2d_resample_op.conv2d_resample(x=x, w=w.to(x.dtype), f=resample_filter, up=up, down=down, padding=padding, groups=batch_size, flip_weight=flip_weight)
+    if up == 1 and down == 1 and isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast':
+        x = fast_conv.conv2d(x, (w if flip_weight else w.flip([2, 3])).to(x.dtype), padding=padding, groups=batch_size)
+    else:
+        x = conv2d_resample_op.conv2d_resample(x=x, w=w.to(x.dtype), f=resample_filter, up=up, down=down, padding=padding, groups=batch_size, flip_weight=flip_weight)
     x = x.reshape(batch_size, -1, *x.shape[2:])
     if noise is not None:
         x = x.add_(noise)

@@ -58,7 +58,8 @@ def upfirdn2d(
     """Pad, upsample by zero insertion, filter, and downsample by keeping every `down`-th sample.
     Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down."""
     assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
-    if _impl.resolve(impl, x, f) == 'fast':
+    resamples = parse_scaling(up) != (1, 1) or parse_scaling(down) != (1, 1) # Else the direct convolution is as fast.
+    if _impl.resolve(impl, x, f, fast_pays=resamples) == 'fast':
         assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
         return fast_upfirdn2d.upfirdn2d_fast(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
     return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)

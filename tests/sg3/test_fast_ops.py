@@ -192,12 +192,12 @@ def test_plans_are_cached_per_signature_and_follow_filter_values():
     plan_up = fast_upfirdn2d.get_plan(x, fu, 2, 1, [6, 5], False, 4)
     assert fast_upfirdn2d.get_plan(x, fu.clone(), 2, 1, [6, 5], False, 4) is plan_up
 
-def test_blocks_of_planes_on_worker_threads_match_one_thread():
+def test_strips_on_worker_threads_match_one_thread():
     x = _image([2, 24, 20, 20], seed=15).float()
     fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
     args = dict(up=2, down=2, padding=[11, 10, 11, 10], clamp=256)
     plan = fast_filtered_lrelu.get_plan(x, fu, fd, gain=np.sqrt(2), slope=0.2, flip_filter=False, **args)
-    assert plan.num_chunks >= 2
+    assert plan.num_items >= 2
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)

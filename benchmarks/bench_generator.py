@@ -1,0 +1,249 @@
+"""Speed of the generators on the reference path and on the fast path, measured side by side.
+
+For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
+the largest difference between the two outputs, peak memory (ru_maxrss of a fresh process per
+configuration), and the achieved GFLOP/s of the modulated convolutions (multiply-adds counted from the
+shapes, 2 FLOP each). Prints a table and writes JSON.
+
+    python benchmarks/bench_generator.py                      # everything (the 1024 px references take minutes)
+    python benchmarks/bench_generator.py --skip-1024 --json out.json
+    python benchmarks/bench_generator.py --networks sg3-t-256,builtin:sg3-t --repeats 5
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+# Official configurations (NVIDIA's train.py): StyleGAN3-T / -R and StyleGAN2 at 256 and 1024 px.
+_BASE = dict(z_dim=512, c_dim=0, w_dim=512, img_channels=3)
+OFFICIAL = {
+    'sg3-t-256':  ('stylegan3', dict(_BASE, img_resolution=256, channel_base=32768, channel_max=512, mapping_kwargs=dict(num_layers=2))),
+    'sg3-r-256':  ('stylegan3', dict(_BASE, img_resolution=256, channel_base=65536, channel_max=1024, conv_kernel=1, use_radial_filters=True, mapping_kwargs=dict(num_layers=2))),
+    'sg2-256':    ('stylegan2', dict(_BASE, img_resolution=256, channel_base=32768, channel_max=512, mapping_kwargs=dict(num_layers=8))),
+    'sg3-t-1024': ('stylegan3', dict(_BASE, img_resolution=1024, channel_base=32768, channel_max=512, mapping_kwargs=dict(num_layers=2))),
+    'sg3-r-1024': ('stylegan3', dict(_BASE, img_resolution=1024, channel_base=65536, channel_max=1024, conv_kernel=1, use_radial_filters=True, mapping_kwargs=dict(num_layers=2))),
+    'sg2-1024':   ('stylegan2', dict(_BASE, img_resolution=1024, channel_base=32768, channel_max=512, mapping_kwargs=dict(num_layers=8))),
+}
+BUILTINS = ['builtin:sg3-t', 'builtin:sg3-r', 'builtin:sg2']
+DEFAULT_NETWORKS = BUILTINS + ['sg3-t-256', 'sg3-r-256', 'sg2-256', 'sg3-t-1024', 'sg3-r-1024', 'sg2-1024']
+
+#----------------------------------------------------------------------------
+# Building and calibrating networks (random weights, fixed seed).
+
+def build_network(name: str):
+    """The generator called `name`, on the CPU, eval mode: a built-in, or an official size with random weights."""
+    import torch
+    import sg3
+    if name.startswith('builtin:'):
+        return sg3.load_generator(name)
+    from sg3.networks_stylegan2 import Generator as StyleGAN2Generator
+    from sg3.networks_stylegan3 import Generator as StyleGAN3Generator
+    kind, kwargs = OFFICIAL[name]
+    cls = StyleGAN3Generator if kind == 'stylegan3' else StyleGAN2Generator
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return cls(**kwargs).eval().requires_grad_(False)
+
+def calibrate(G) -> None:
+    """Like a trained network: w_avg from 256 latents and each StyleGAN3 layer's input magnitude from one
+    pass, so that activations keep unit scale through the layers and the image is not flat or saturated."""
+    import torch
+    z = torch.randn([256, G.z_dim], generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        G.mapping.w_avg.copy_(G.mapping(z, None).mean(dim=[0, 1]))
+        if G.architecture.startswith('stylegan3'):
+            def track(module, inputs):
+                module.magnitude_ema.copy_(inputs[0].square().mean())
+            hooks = [getattr(G.synthesis, name).register_forward_pre_hook(track) for name in G.synthesis.layer_names]
+            G.synthesis(G.mapping(z[:1], None))
+            for hook in hooks:
+                hook.remove()
+
+#----------------------------------------------------------------------------
+# Worker: one network on one path, in a fresh process.
+
+def count_modconv(G, records: list):
+    """Wrap the networks' modulated convolutions to record (seconds, multiply-adds) of every call."""
+    import sg3.networks_stylegan2 as nets2
+    import sg3.networks_stylegan3 as nets3
+
+    def wrap(module, name):
+        func = getattr(module, name)
+        def timed(*args, **kwargs):
+            x = kwargs.get('x', args[0] if args else None)
+            w = kwargs.get('w', kwargs.get('weight'))
+            start = time.perf_counter()
+            y = func(*args, **kwargs)
+            seconds = time.perf_counter() - start
+            batch, in_channels, in_h, in_w = x.shape
+            out_channels, _, kh, kw = w.shape
+            if kwargs.get('up', 1) > 1: # Transposed convolution: every input pixel meets every tap.
+                macs = batch * in_channels * in_h * in_w * out_channels * kh * kw
+            else:
+                macs = batch * out_channels * y.shape[2] * y.shape[3] * in_channels * kh * kw
+            records.append((seconds, macs))
+            return y
+        setattr(module, name, timed)
+
+    wrap(nets3, 'modulated_conv2d_sg3')
+    wrap(nets2, 'modulated_conv2d_sg2')
+
+def worker(args) -> None:
+    import numpy as np
+    import torch
+    import sg3.ops
+
+    # Threads and the allocator as the application sets them.
+    threads = sg3.ops.configure_threads(args.threads)
+    allocator = sg3.ops.configure_allocator() if args.allocator else False
+    sg3.ops.set_default_impl(args.impl)
+    G = build_network(args.network)
+    if args.state:
+        G.load_state_dict(torch.load(args.state, weights_only=True))
+    records = []
+    count_modconv(G, records)
+    z = torch.randn([1, G.z_dim], generator=torch.Generator().manual_seed(123))
+
+    # Warm up, then time one-image forward passes.
+    times = []
+    modconv = []
+    with torch.no_grad():
+        for rep in range(args.warmup + args.repeats):
+            records.clear()
+            start = time.perf_counter()
+            img = G(z, None, noise_mode='const')
+            seconds = time.perf_counter() - start
+            if rep >= args.warmup:
+                times.append(seconds)
+                modconv.append((sum(r[0] for r in records), sum(r[1] for r in records)))
+    np.save(args.output, img.numpy())
+    result = dict(
+        network=args.network, impl=args.impl, times=times, median=statistics.median(times),
+        modconv_seconds=statistics.median(m[0] for m in modconv), modconv_macs=modconv[0][1],
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=threads, allocator_tuned=allocator,
+        output_std=float(img.std()), output_absmax=float(img.abs().max()))
+    result['modconv_gflops'] = 2 * result['modconv_macs'] / result['modconv_seconds'] / 1e9
+    print(json.dumps(result))
+
+#----------------------------------------------------------------------------
+# Driver.
+
+def load_average() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+def machine() -> dict:
+    import torch
+    cpu = platform.processor()
+    try:
+        for line in pathlib.Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return dict(cpu=cpu, cores=os.cpu_count(), platform=platform.platform(), python=platform.python_version(), torch=torch.__version__)
+
+def run_worker(network: str, impl: str, repeats: int, warmup: int, state: str | None, workdir: str, opts) -> dict:
+    output = os.path.join(workdir, f'{network.replace(":", "_")}-{impl}.npy')
+    cmd = [sys.executable, __file__, '--worker', '--network', network, '--impl', impl, '--repeats', str(repeats),
+        '--warmup', str(warmup), '--output', output]
+    if state:
+        cmd += ['--state', state]
+    if opts.threads:
+        cmd += ['--threads', str(opts.threads)]
+    if not opts.allocator:
+        cmd += ['--no-allocator']
+    load_before = load_average()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0:
+        raise RuntimeError(f'worker for {network} ({impl}) failed:\n{proc.stderr[-4000:]}')
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(load_before=load_before, load_after=load_average(), output_file=output)
+    return result
+
+def benchmark(opts) -> dict:
+    import numpy as np
+    import torch
+    networks = [n.strip() for n in opts.networks.split(',') if n.strip()] if opts.networks else list(DEFAULT_NETWORKS)
+    if opts.skip_1024:
+        networks = [n for n in networks if not n.endswith('1024')]
+    unknown = [n for n in networks if n not in OFFICIAL and n not in BUILTINS]
+    if unknown:
+        raise SystemExit(f'unknown networks {unknown}; expected some of {DEFAULT_NETWORKS}')
+
+    report = dict(machine=machine(), started=time.strftime('%Y-%m-%d %H:%M:%S'), load_start=load_average(), results=[])
+    with tempfile.TemporaryDirectory(prefix='sg3-bench-') as workdir:
+        for network in networks:
+            # Calibrate random official-size networks once, here, and give both paths the same weights.
+            state = None
+            if network in OFFICIAL:
+                G = build_network(network)
+                calibrate(G)
+                state = os.path.join(workdir, 'state.pt')
+                torch.save(G.state_dict(), state)
+                del G
+            big = network.endswith('1024')
+            ref = run_worker(network, 'ref', 1 if big else opts.repeats, 0 if big else 1, state, workdir, opts)
+            fast = run_worker(network, 'fast', opts.repeats, 1, state, workdir, opts)
+            diff = float(np.abs(np.load(ref['output_file']).astype(np.float64) - np.load(fast['output_file'])).max())
+            row = dict(network=network, ref=ref, fast=fast, speedup=ref['median'] / fast['median'], max_abs_diff=diff,
+                memory_ratio=fast['peak_mb'] / ref['peak_mb'])
+            report['results'].append(row)
+            print_row(row)
+    report['load_end'] = load_average()
+    return report
+
+def print_header() -> None:
+    print(f'{"network":<15} {"ref s/frame":>11} {"fast s/frame":>12} {"speedup":>8} {"max |diff|":>10} '
+        f'{"ref MB":>8} {"fast MB":>8} {"ref GFLOP/s":>11} {"fast GFLOP/s":>12} {"load":>16}', flush=True)
+
+def print_row(row: dict) -> None:
+    ref, fast = row['ref'], row['fast']
+    load = '/'.join(f'{v:.1f}' for v in fast['load_after'])
+    print(f'{row["network"]:<15} {ref["median"]:>11.3f} {fast["median"]:>12.3f} {row["speedup"]:>7.1f}x {row["max_abs_diff"]:>10.1e} '
+        f'{ref["peak_mb"]:>8.0f} {fast["peak_mb"]:>8.0f} {ref["modconv_gflops"]:>11.0f} {fast["modconv_gflops"]:>12.0f} {load:>16}', flush=True)
+
+#----------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--networks', help=f'comma-separated, from {",".join(DEFAULT_NETWORKS)} (default: all)')
+    parser.add_argument('--repeats', type=int, default=3, help='timed runs per configuration after one warm-up (default 3; the 1024 px reference runs once)')
+    parser.add_argument('--json', metavar='OUT', help='write the results to this JSON file')
+    parser.add_argument('--skip-1024', action='store_true', help='leave out the 1024 px networks (a quick run)')
+    parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
+    parser.add_argument('--no-allocator', dest='allocator', action='store_false', help='leave malloc as it is (see sg3.ops.configure_allocator)')
+    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--network', help=argparse.SUPPRESS)
+    parser.add_argument('--impl', help=argparse.SUPPRESS)
+    parser.add_argument('--warmup', type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument('--output', help=argparse.SUPPRESS)
+    parser.add_argument('--state', help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.worker:
+        worker(opts)
+        return
+
+    print(f'machine: {machine()}, load average {load_average()}', flush=True)
+    print_header()
+    report = benchmark(opts)
+    if opts.json:
+        pathlib.Path(opts.json).write_text(json.dumps(report, indent=2))
+        print(f'wrote {opts.json}')
+
+if __name__ == '__main__':
+    main()
+
+#----------------------------------------------------------------------------
