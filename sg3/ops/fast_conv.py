@@ -19,9 +19,12 @@ def nnpack_available() -> bool:
     return _nnpack_ok
 
 def applies(x: torch.Tensor, w: torch.Tensor) -> bool:
-    """Does the Winograd path apply: CPU, float32, 3x3 kernel, NNPACK present?"""
+    """Does the Winograd path apply: CPU, float32, 3x3 kernel, NNPACK present, and large enough to pay for
+    NNPACK's fixed costs (measured: at least 32x32 pixels and 512 channel pairs; below, oneDNN is faster)?"""
     return (x.device.type == 'cpu' and x.dtype == torch.float32 and w.dtype == torch.float32
-        and tuple(w.shape[2:]) == (3, 3) and not (x.requires_grad or w.requires_grad) and nnpack_available())
+        and tuple(w.shape[2:]) == (3, 3) and not (x.requires_grad or w.requires_grad)
+        and x.shape[2] * x.shape[3] >= 32 * 32 and w.shape[0] * w.shape[1] >= 512 * (x.shape[1] // w.shape[1])
+        and nnpack_available())
 
 def conv2d(
     x:          torch.Tensor,   # Input: [batch_size, in_channels, in_height, in_width].

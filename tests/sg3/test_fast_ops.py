@@ -227,19 +227,20 @@ def test_run_chunks_covers_every_chunk_once_and_propagates_errors():
 #----------------------------------------------------------------------------
 # Convolution.
 
-@pytest.mark.parametrize('shape,out_channels,kernel,groups,padding', [
-    ((1, 16, 12, 12), 24, 3, 1, 2),
-    ((1, 24, 9, 11), 36, 3, 3, 1), # Grouped, as the modulated convolution of 3 samples.
-    ((1, 8, 10, 10), 8, 1, 1, 0), # 1x1: not Winograd, torch's convolution.
+@pytest.mark.parametrize('shape,out_channels,kernel,groups,padding,winograd', [
+    ((1, 32, 32, 32), 24, 3, 1, 2, True),
+    ((1, 72, 33, 35), 96, 3, 3, 1, True), # Grouped, as the modulated convolution of 3 samples.
+    ((1, 16, 12, 12), 16, 3, 1, 1, False), # Too small to pay for NNPACK.
+    ((1, 8, 10, 10), 8, 1, 1, 0, False), # 1x1: not Winograd.
 ])
-def test_fast_conv2d_matches_torch(shape, out_channels, kernel, groups, padding):
+def test_fast_conv2d_matches_torch(shape, out_channels, kernel, groups, padding, winograd):
     x = _image(shape, seed=16).float()
     w = _image([out_channels, shape[1] // groups, kernel, kernel], seed=17).float() / np.sqrt(shape[1] // groups * kernel ** 2)
     want = torch.nn.functional.conv2d(x.double(), w.double(), padding=padding, groups=groups)
     got = fast_conv.conv2d(x, w, padding=padding, groups=groups)
     assert got.shape == want.shape and got.dtype == torch.float32
     assert _max_diff(got, want) <= 1e-4 * float(want.abs().max())
-    assert fast_conv.applies(x, w) == (kernel == 3 and fast_conv.nnpack_available())
+    assert fast_conv.applies(x, w) == (winograd and fast_conv.nnpack_available())
     assert not fast_conv.applies(x.double(), w.double())
 
 #----------------------------------------------------------------------------
