@@ -105,7 +105,7 @@ def worker(args) -> None:
     import torch
     import sg3.ops
 
-    # Threads and the allocator as the application sets them.
+    # Threads as the application sets them; the allocator tuned only on request (--allocator).
     threads = sg3.ops.configure_threads(args.threads)
     allocator = sg3.ops.configure_allocator() if args.allocator else False
     sg3.ops.set_default_impl(args.impl)
@@ -163,12 +163,13 @@ def run_worker(network: str, impl: str, repeats: int, warmup: int, state: str | 
         cmd += ['--state', state]
     if opts.threads:
         cmd += ['--threads', str(opts.threads)]
-    if not opts.allocator:
-        cmd += ['--no-allocator']
+    if opts.allocator:
+        cmd += ['--allocator']
     load_before = load_average()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     if proc.returncode != 0:
-        raise RuntimeError(f'worker for {network} ({impl}) failed:\n{proc.stderr[-4000:]}')
+        reason = f'killed by signal {-proc.returncode} (out of memory?)' if proc.returncode < 0 else proc.stderr[-4000:]
+        raise RuntimeError(f'worker for {network} ({impl}) failed: {reason}')
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result.update(load_before=load_before, load_after=load_average(), output_file=output)
     return result
@@ -195,8 +196,13 @@ def benchmark(opts) -> dict:
                 torch.save(G.state_dict(), state)
                 del G
             big = network.endswith('1024')
-            ref = run_worker(network, 'ref', 1 if big else opts.repeats, 0 if big else 1, state, workdir, opts)
-            fast = run_worker(network, 'fast', opts.repeats, 1, state, workdir, opts)
+            try:
+                ref = run_worker(network, 'ref', 1 if big else opts.repeats, 0 if big else 1, state, workdir, opts)
+                fast = run_worker(network, 'fast', opts.repeats, 1, state, workdir, opts)
+            except RuntimeError as error:
+                print(f'{network:<15} {error}', flush=True)
+                report['results'].append(dict(network=network, error=str(error)))
+                continue
             diff = float(np.abs(np.load(ref['output_file']).astype(np.float64) - np.load(fast['output_file'])).max())
             row = dict(network=network, ref=ref, fast=fast, speedup=ref['median'] / fast['median'], max_abs_diff=diff,
                 memory_ratio=fast['peak_mb'] / ref['peak_mb'])
@@ -224,7 +230,7 @@ def main() -> None:
     parser.add_argument('--json', metavar='OUT', help='write the results to this JSON file')
     parser.add_argument('--skip-1024', action='store_true', help='leave out the 1024 px networks (a quick run)')
     parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
-    parser.add_argument('--no-allocator', dest='allocator', action='store_false', help='leave malloc as it is (see sg3.ops.configure_allocator)')
+    parser.add_argument('--allocator', action='store_true', help='keep freed memory for reuse in both paths (sg3.ops.configure_allocator; peak memory then includes fragmentation)')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--network', help=argparse.SUPPRESS)
     parser.add_argument('--impl', help=argparse.SUPPRESS)

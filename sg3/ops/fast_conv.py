@@ -31,6 +31,7 @@ def conv2d(
     w:          torch.Tensor,   # Weight: [out_channels, in_channels // groups, kh, kw].
     padding:    int = 0,        # Zero padding on every side.
     groups:     int = 1,        # Grouped convolution (the modulated convolutions use one group per sample).
+    band_elems: int = 8 << 20,  # Largest input band per NNPACK call, in elements (bounds NNPACK's workspace).
 ) -> torch.Tensor:
     """torch.nn.functional.conv2d(x, w, padding=padding, groups=groups), stride 1, no bias."""
     if not applies(x, w):
@@ -43,10 +44,28 @@ def conv2d(
     xs = x.reshape(batch_size, groups, in_channels // groups, *x.shape[2:])
     ws = w.reshape(groups, out_channels // groups, *w.shape[1:])
     try:
-        outs = [torch._nnpack_spatial_convolution(xs[:, g].contiguous(), ws[g].contiguous(), None, [padding, padding])
-            for g in range(groups)]
+        outs = [_conv2d_bands(xs[:, g], ws[g].contiguous(), padding, band_elems) for g in range(groups)]
     except RuntimeError:
         return torch.nn.functional.conv2d(x, w, padding=padding, groups=groups)
     return outs[0] if groups == 1 else torch.cat(outs, dim=1)
+
+def _conv2d_bands(x: torch.Tensor, w: torch.Tensor, padding: int, band_elems: int) -> torch.Tensor:
+    """NNPACK's 3x3 convolution in bands of rows: NNPACK keeps a work buffer as large as its largest call
+    (about twice the input and output in the Winograd domain), which would hold gigabytes at 1024 px."""
+    batch_size, in_channels, in_h, in_w = x.shape
+    out_h = in_h + 2 * padding - 2
+    band = max(band_elems // max(batch_size * in_channels * (in_w + 2 * padding), 1), 8)
+    if out_h <= band:
+        return torch._nnpack_spatial_convolution(x.contiguous(), w, None, [padding, padding])
+
+    # Each band of output rows reads its input rows plus a halo of 2, zero rows beyond the image.
+    out = torch.empty([batch_size, w.shape[0], out_h, in_w + 2 * padding - 2], dtype=x.dtype, device=x.device)
+    for r0 in range(0, out_h, band):
+        r1 = min(r0 + band, out_h)
+        lo, hi = r0 - padding, r1 - padding + 2
+        rows = x[:, :, max(lo, 0) : min(hi, in_h)]
+        rows = torch.nn.functional.pad(rows, [0, 0, max(-lo, 0), max(hi - in_h, 0)]) if lo < 0 or hi > in_h else rows.contiguous()
+        out[:, :, r0:r1] = torch._nnpack_spatial_convolution(rows, w, None, [0, padding])
+    return out
 
 #----------------------------------------------------------------------------

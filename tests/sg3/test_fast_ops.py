@@ -243,6 +243,22 @@ def test_fast_conv2d_matches_torch(shape, out_channels, kernel, groups, padding,
     assert fast_conv.applies(x, w) == (winograd and fast_conv.nnpack_available())
     assert not fast_conv.applies(x.double(), w.double())
 
+@pytest.mark.parametrize('padding', [0, 1, 2])
+def test_fast_conv2d_in_bands_of_rows_matches_torch(padding, monkeypatch):
+    """Large inputs go through NNPACK in bands of rows (halo of 2, zero rows beyond the image)."""
+    if not fast_conv.nnpack_available():
+        pytest.skip('this torch has no NNPACK')
+    x = _image([1, 32, 70, 37], seed=18).float()
+    w = _image([40, 32, 3, 3], seed=19).float() / np.sqrt(32 * 9)
+    want = torch.nn.functional.conv2d(x.double(), w.double(), padding=padding)
+    def no_fallback(*args, **kwargs):
+        raise AssertionError('fell back to torch.nn.functional.conv2d')
+    monkeypatch.setattr(torch.nn.functional, 'conv2d', no_fallback)
+    for band_elems in [32 * 41 * 16, 32 * 41 * 9, 8 << 20]: # Bands of 16, of 9 (uneven) rows, and one call.
+        got = fast_conv.conv2d(x, w, padding=padding, band_elems=band_elems)
+        assert got.shape == want.shape
+        assert _max_diff(got, want) <= 1e-4 * float(want.abs().max())
+
 #----------------------------------------------------------------------------
 # Choosing the implementation.
 
