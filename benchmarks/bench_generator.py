@@ -1,7 +1,7 @@
 """Speed of the generators on the reference path and on the fast path, measured side by side.
 
 For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
-the largest difference between the two outputs, peak memory (ru_maxrss of a fresh process per
+the largest difference between the two outputs, peak memory (VmHWM of a fresh process per
 configuration), and the achieved GFLOP/s of the modulated convolutions (multiply-adds counted from the
 shapes, 2 FLOP each). Prints a table and writes JSON.
 
@@ -100,6 +100,25 @@ def count_modconv(G, records: list):
     wrap(nets3, 'modulated_conv2d_sg3')
     wrap(nets2, 'modulated_conv2d_sg2')
 
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process: VmHWM on Linux (ru_maxrss would include the parent's memory,
+    which a child carries over through fork and exec), else ru_maxrss."""
+    try:
+        for line in pathlib.Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == 'darwin' else 1024 # Bytes on macOS, KiB elsewhere.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
+
+def calibrate_worker(args) -> None:
+    """Build and calibrate one official-size network in a fresh process and save its state dict."""
+    import torch
+    G = build_network(args.network)
+    calibrate(G)
+    torch.save(G.state_dict(), args.output)
+
 def worker(args) -> None:
     import numpy as np
     import torch
@@ -132,7 +151,7 @@ def worker(args) -> None:
     result = dict(
         network=args.network, impl=args.impl, times=times, median=statistics.median(times),
         modconv_seconds=statistics.median(m[0] for m in modconv), modconv_macs=modconv[0][1],
-        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=threads, allocator_tuned=allocator,
+        peak_mb=peak_memory_mb(), threads=threads, allocator_tuned=allocator,
         output_std=float(img.std()), output_absmax=float(img.abs().max()))
     result['modconv_gflops'] = 2 * result['modconv_macs'] / result['modconv_seconds'] / 1e9
     print(json.dumps(result))
@@ -176,7 +195,6 @@ def run_worker(network: str, impl: str, repeats: int, warmup: int, state: str | 
 
 def benchmark(opts) -> dict:
     import numpy as np
-    import torch
     networks = [n.strip() for n in opts.networks.split(',') if n.strip()] if opts.networks else list(DEFAULT_NETWORKS)
     if opts.skip_1024:
         networks = [n for n in networks if not n.endswith('1024')]
@@ -190,11 +208,9 @@ def benchmark(opts) -> dict:
             # Calibrate random official-size networks once, here, and give both paths the same weights.
             state = None
             if network in OFFICIAL:
-                G = build_network(network)
-                calibrate(G)
                 state = os.path.join(workdir, 'state.pt')
-                torch.save(G.state_dict(), state)
-                del G
+                cmd = [sys.executable, __file__, '--calibrate', '--network', network, '--output', state]
+                subprocess.run(cmd, check=True, cwd=REPO)
             big = network.endswith('1024')
             try:
                 ref = run_worker(network, 'ref', 1 if big else opts.repeats, 0 if big else 1, state, workdir, opts)
@@ -232,6 +248,7 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
     parser.add_argument('--allocator', action='store_true', help='keep freed memory for reuse in both paths (sg3.ops.configure_allocator; peak memory then includes fragmentation)')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--calibrate', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--network', help=argparse.SUPPRESS)
     parser.add_argument('--impl', help=argparse.SUPPRESS)
     parser.add_argument('--warmup', type=int, default=1, help=argparse.SUPPRESS)
@@ -240,6 +257,9 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.worker:
         worker(opts)
+        return
+    if opts.calibrate:
+        calibrate_worker(opts)
         return
 
     print(f'machine: {machine()}, load average {load_average()}', flush=True)

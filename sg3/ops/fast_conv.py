@@ -18,12 +18,12 @@ def nnpack_available() -> bool:
             _nnpack_ok = False
     return _nnpack_ok
 
-def applies(x: torch.Tensor, w: torch.Tensor) -> bool:
+def applies(x: torch.Tensor, w: torch.Tensor, min_pairs: int = 512) -> bool:
     """Does the Winograd path apply: CPU, float32, 3x3 kernel, NNPACK present, and large enough to pay for
-    NNPACK's fixed costs (measured: at least 32x32 pixels and 512 channel pairs; below, oneDNN is faster)?"""
+    NNPACK's fixed costs (measured: at least 32x32 pixels and `min_pairs` channel pairs per group)?"""
     return (x.device.type == 'cpu' and x.dtype == torch.float32 and w.dtype == torch.float32
         and tuple(w.shape[2:]) == (3, 3) and not (x.requires_grad or w.requires_grad)
-        and x.shape[2] * x.shape[3] >= 32 * 32 and w.shape[0] * w.shape[1] >= 512 * (x.shape[1] // w.shape[1])
+        and x.shape[2] * x.shape[3] >= 32 * 32 and w.shape[0] * w.shape[1] >= min_pairs * (x.shape[1] // w.shape[1])
         and nnpack_available())
 
 def conv2d(
@@ -32,9 +32,10 @@ def conv2d(
     padding:    int = 0,        # Zero padding on every side.
     groups:     int = 1,        # Grouped convolution (the modulated convolutions use one group per sample).
     band_elems: int = 8 << 20,  # Largest input band per NNPACK call, in elements (bounds NNPACK's workspace).
+    min_pairs:  int = 512,      # Fewest channel pairs per group for NNPACK, see `applies`.
 ) -> torch.Tensor:
     """torch.nn.functional.conv2d(x, w, padding=padding, groups=groups), stride 1, no bias."""
-    if not applies(x, w):
+    if not applies(x, w, min_pairs):
         return torch.nn.functional.conv2d(x, w, padding=padding, groups=groups)
     batch_size, in_channels = x.shape[:2]
     out_channels = w.shape[0]

@@ -13,32 +13,9 @@ import torch
 from sg3.ops import _parallel as parallel
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding
-from sg3.ops.fast_resample import PlanCache, Resample1d, RowLayout, RowPass, filter_key, make_resample1d, separable_terms, term_tolerance
+from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, RowWindows, filter_key, make_resample1d, separable_terms, term_tolerance
 
 #----------------------------------------------------------------------------
-
-class RowWindows:
-    """A vertical 1-D resampling in tiles of `tile` output rows that all share one matrix: tile t of a strip
-    reads `width` consecutive input rows from first_row + t * step. Rows outside the input must be zeros."""
-
-    def __init__(self, spec: Resample1d, tile: int, out_start: int, device, dtype):
-        assert (tile * spec.down) % spec.up == 0 and (out_start * spec.down) % spec.up == 0
-        self.tile = tile
-        self.step = tile * spec.down // spec.up
-        rows = np.arange(out_start, out_start + tile)
-        first = min(spec.support(o)[0] for o in rows)
-        last = max(spec.support(o)[1] for o in rows)
-        self.first_row = first # Input row of tile 0 when the strip starts at output row `out_start`.
-        self.width = last - first
-        mat = spec.coef(rows[:, np.newaxis], np.arange(first, last)[np.newaxis, :])
-        self.mat = torch.as_tensor(mat, dtype=dtype, device=device)
-
-    def run(self, src: torch.Tensor, first_row: int, num_tiles: int, dst: torch.Tensor) -> None:
-        """dst [num_tiles * tile, cols] = tiles of src [rows, cols] (any row stride, unit column stride)."""
-        row_stride = src.stride(0)
-        windows = src.as_strided([num_tiles, self.width, src.shape[1]], [self.step * row_stride, row_stride, 1],
-            src.storage_offset() + first_row * row_stride)
-        torch.matmul(self.mat, windows, out=dst.view(num_tiles, self.tile, src.shape[1]))
 
 class FilteredLreluPlan:
     """Everything about one call signature of filtered_lrelu that does not depend on the data."""

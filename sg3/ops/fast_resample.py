@@ -86,7 +86,7 @@ def separable_terms(f: torch.Tensor | None, atol: float) -> list[tuple[np.ndarra
     return terms
 
 #----------------------------------------------------------------------------
-# Vertical passes: a banded matrix cut into tiles of output rows.
+# Vertical passes: a banded matrix cut into tiles of output rows (clipped at the edges, or all alike).
 
 @dataclasses.dataclass(frozen=True)
 class RowTile:
@@ -110,6 +110,29 @@ def run_row_tiles(tiles: list[RowTile], src: torch.Tensor, dst: torch.Tensor) ->
     """dst[tile rows] = tile.mat @ src[tile input rows] for 2-D `src` and `dst` with the same columns."""
     for tile in tiles:
         torch.mm(tile.mat, src[tile.src_rows[0] : tile.src_rows[1]], out=dst[tile.dst_rows[0] : tile.dst_rows[1]])
+
+class RowWindows:
+    """A vertical 1-D resampling in tiles of `tile` output rows that all share one matrix: tile t of a strip
+    reads `width` consecutive input rows from first_row + t * step. Rows outside the input must be zeros."""
+
+    def __init__(self, spec: Resample1d, tile: int, out_start: int, device, dtype):
+        assert (tile * spec.down) % spec.up == 0 and (out_start * spec.down) % spec.up == 0
+        self.tile = tile
+        self.step = tile * spec.down // spec.up
+        rows = np.arange(out_start, out_start + tile)
+        first = min(spec.support(o)[0] for o in rows)
+        last = max(spec.support(o)[1] for o in rows)
+        self.first_row = first # Input row of tile 0 when the strip starts at output row `out_start`.
+        self.width = last - first
+        mat = spec.coef(rows[:, np.newaxis], np.arange(first, last)[np.newaxis, :])
+        self.mat = torch.as_tensor(mat, dtype=dtype, device=device)
+
+    def run(self, src: torch.Tensor, first_row: int, num_tiles: int, dst: torch.Tensor) -> None:
+        """dst [num_tiles * tile, cols] = tiles of src [rows, cols] (any row stride, unit column stride)."""
+        row_stride = src.stride(0)
+        windows = src.as_strided([num_tiles, self.width, src.shape[1]], [self.step * row_stride, row_stride, 1],
+            src.storage_offset() + first_row * row_stride)
+        torch.matmul(self.mat, windows, out=dst.view(num_tiles, self.tile, src.shape[1]))
 
 #----------------------------------------------------------------------------
 # Horizontal passes: rows cut into blocks, one matrix product per neighbouring block.

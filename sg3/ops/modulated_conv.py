@@ -108,8 +108,9 @@ def modulated_conv2d_sg2(
     # Execute as one fused op using grouped convolution.
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
-    if up == 1 and down == 1 and isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast':
-        x = fast_conv.conv2d(x, (w if flip_weight else w.flip([2, 3])).to(x.dtype), padding=padding, groups=batch_size)
+    if up == 1 and down == 1 and isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast' and fast_conv.applies(x, w, min_pairs=256 * 256):
+        w = w if flip_weight else w.flip([2, 3]) # Pays from 256 channels (measured).
+        x = fast_conv.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size, min_pairs=256 * 256)
     else:
         x = conv2d_resample_op.conv2d_resample(x=x, w=w.to(x.dtype), f=resample_filter, up=up, down=down, padding=padding, groups=batch_size, flip_weight=flip_weight)
     x = x.reshape(batch_size, -1, *x.shape[2:])

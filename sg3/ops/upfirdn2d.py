@@ -58,8 +58,10 @@ def upfirdn2d(
     """Pad, upsample by zero insertion, filter, and downsample by keeping every `down`-th sample.
     Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down."""
     assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
-    resamples = parse_scaling(up) != (1, 1) or parse_scaling(down) != (1, 1) # Else the direct convolution is as fast.
-    if _impl.resolve(impl, x, f, fast_pays=resamples) == 'fast':
+    # The fast path pays where the reference zero-stuffs or decimates, on images of a million samples or more.
+    (upx, upy), (downx, downy) = parse_scaling(up), parse_scaling(down)
+    pays = (upx, upy, downx, downy) != (1, 1, 1, 1) and x.numel() * upx * upy >= (1 << 20)
+    if _impl.resolve(impl, x, f, fast_pays=pays) == 'fast':
         assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
         return fast_upfirdn2d.upfirdn2d_fast(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
     return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
