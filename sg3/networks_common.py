@@ -157,6 +157,25 @@ class GeneratorBase(torch.nn.Module):
 
     architecture: str = ''
 
+    def __init__(self,
+        z_dim,              # Input latent (Z) dimensionality.
+        c_dim,              # Conditioning label (C) dimensionality.
+        w_dim,              # Intermediate latent (W) dimensionality.
+        img_resolution,     # Output resolution.
+        img_channels,       # Number of output color channels.
+        make_synthesis,     # Callable returning the synthesis network (constructed first, as NVIDIA's order).
+        mapping_kwargs,     # Arguments for MappingNetwork.
+    ):
+        super().__init__()
+        self.z_dim = z_dim
+        self.c_dim = c_dim
+        self.w_dim = w_dim
+        self.img_resolution = img_resolution
+        self.img_channels = img_channels
+        self.synthesis = make_synthesis()
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws, **mapping_kwargs)
+
     def forward(self, z, c=None, truncation_psi=1, truncation_cutoff=None, update_emas=False, **synthesis_kwargs):
         ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas)
         return self.synthesis(ws, update_emas=update_emas, **synthesis_kwargs)

@@ -251,18 +251,11 @@ class Generator(GeneratorBase):
         synthesis_kwargs    = {},   # Arguments for SynthesisNetwork, as StyleGAN2-ADA files record them.
         **more_synthesis_kwargs,    # Arguments for SynthesisNetwork, as the stylegan3 repository records them.
     ):
-        super().__init__()
+        super().__init__(z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs={'num_layers': 8, **mapping_kwargs},
+            make_synthesis=lambda: SynthesisNetwork(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
+                **{**synthesis_kwargs, **more_synthesis_kwargs}))
         self.init_kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
             mapping_kwargs=dict(mapping_kwargs), synthesis_kwargs=dict(synthesis_kwargs), **more_synthesis_kwargs)
         self.architecture = 'stylegan2'
-        self.z_dim = z_dim
-        self.c_dim = c_dim
-        self.w_dim = w_dim
-        self.img_resolution = img_resolution
-        self.img_channels = img_channels
-        self.synthesis = SynthesisNetwork(w_dim=w_dim, img_resolution=img_resolution, img_channels=img_channels,
-            **{**synthesis_kwargs, **more_synthesis_kwargs})
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws, **{'num_layers': 8, **mapping_kwargs})
 
 #----------------------------------------------------------------------------
