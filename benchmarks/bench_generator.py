@@ -1,4 +1,5 @@
-"""Speed of the generators on the reference path and on the fast path, measured side by side.
+"""Speed of the generators on the reference path (impl 'ref') and on the fast path (impl 'auto', what the
+application runs: fast ops where they pay on this device), measured side by side.
 
 For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
 the largest difference between the two outputs, peak memory (VmHWM of a fresh process per
@@ -127,7 +128,7 @@ def worker(args) -> None:
     # Threads as the application sets them; the allocator tuned only on request (--allocator).
     threads = sg3.ops.configure_threads(args.threads)
     allocator = sg3.ops.configure_allocator() if args.allocator else False
-    sg3.ops.set_default_impl(args.impl)
+    sg3.ops.set_default_impl('auto' if args.impl == 'fast' else args.impl) # 'fast' = what the application runs by default.
     G = build_network(args.network)
     if args.state:
         G.load_state_dict(torch.load(args.state, weights_only=True))

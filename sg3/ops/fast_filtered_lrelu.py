@@ -26,7 +26,7 @@ class FilteredLreluPlan:
         up_tile     = 16,       # Rows per tile of the vertical upsampling.
         down_tile   = 8,        # Rows per tile of the vertical downsampling.
         work_bytes  = 6 << 20,  # Target size of one strip's work buffers.
-        min_items   = 4,        # Pieces of work (strips times blocks of planes) at least, for the worker threads.
+        min_items   = 1,        # Pieces of work (strips times blocks of planes) at least, for the worker threads.
     ):
         batch_size, channels, in_h, in_w = shape
         px0, px1, py0, py1 = parse_padding(padding)

@@ -112,3 +112,13 @@ def test_fast_path_is_the_default_on_the_cpu(sg3t_G, monkeypatch):
     assert calls == []
 
 #----------------------------------------------------------------------------
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='no CUDA device on this machine')
+def test_fast_path_forced_on_cuda_equals_ref():
+    """'auto' keeps the reference ops on CUDA; 'fast' must still run there (device-agnostic torch code)."""
+    G = sg3.load_generator('builtin:sg3-r', device='cuda')
+    ws = G.mapping(torch.randn([2, G.z_dim], device='cuda', generator=torch.Generator('cuda').manual_seed(4)), None)
+    ref = synthesize(G, ws, 'ref', force_fp32=True)
+    fast = synthesize(G, ws, 'fast', force_fp32=True)
+    assert fast.device.type == 'cuda'
+    assert max_abs(fast.cpu(), ref.cpu()) < 1e-4

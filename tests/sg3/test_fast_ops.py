@@ -195,19 +195,20 @@ def test_plans_are_cached_per_signature_and_follow_filter_values():
 def test_strips_on_worker_threads_match_one_thread():
     x = _image([2, 24, 20, 20], seed=15).float()
     fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
-    args = dict(up=2, down=2, padding=[11, 10, 11, 10], clamp=256)
-    plan = fast_filtered_lrelu.get_plan(x, fu, fd, gain=np.sqrt(2), slope=0.2, flip_filter=False, **args)
-    assert plan.num_items >= 2
+    args = dict(up=2, down=2, padding=[11, 10, 11, 10], gain=np.sqrt(2), slope=0.2, clamp=256, flip_filter=False)
+    plan = fast_filtered_lrelu.FilteredLreluPlan(x.shape, fu, fd, **args, device=x.device, dtype=x.dtype, strip_rows=8, work_bytes=1 << 16)
+    assert plan.num_items >= 6 and plan.num_chunks >= 2 and plan.num_strips >= 2
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = filtered_lrelu(x, fu, fd, impl='fast', **args)
+        one = plan.run(x, None)
         torch.set_num_threads(2)
         with torch.inference_mode(): # Worker threads must follow the caller's mode.
-            two = filtered_lrelu(x, fu, fd, impl='fast', **args)
+            two = plan.run(x, None)
     finally:
         torch.set_num_threads(before)
     assert torch.equal(one, two)
+    del args['flip_filter']
     assert _max_diff(one, filtered_lrelu_ref(x, fu, fd, **args)) < 1e-5
 
 def test_run_chunks_covers_every_chunk_once_and_propagates_errors():
