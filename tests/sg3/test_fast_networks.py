@@ -7,7 +7,6 @@ import torch
 
 import sg3
 import sg3.ops
-from sg3.networks_stylegan2 import Generator as StyleGAN2Generator
 from sg3.networks_stylegan3 import Generator as StyleGAN3Generator
 
 def max_abs(a, b) -> float:
