@@ -18,7 +18,9 @@ from sg3 import checkpoint, cli_checkpoint
 from sg3.errors import CheckpointError
 from tests.sg3 import pickle_writer
 
-REFERENCE = '/work/shared/reference'
+from tests.reference import REFERENCE_DIR
+
+REFERENCE = str(REFERENCE_DIR)
 OFFICIAL_GLOBALS = {
     'torch_utils.persistence._reconstruct_persistent_obj', 'dnnlib.util.EasyDict', 'collections.OrderedDict',
     'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', 'torch.storage._load_from_bytes', 'numpy.dtype',

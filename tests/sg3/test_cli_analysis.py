@@ -14,9 +14,8 @@ from sg3 import equivariance as eq
 from sg3 import spectra as sp
 from sg3.__main__ import build_parser, main
 from tests.sg3.test_equivariance import PatternGenerator
-from tests.sg3.test_spectra import REFERENCE, _reference_generator
+from tests.reference import build_reference_generator as _reference_generator, needs_reference
 
-needs_reference = pytest.mark.skipif(not (REFERENCE / 'sg3t-64').is_dir(), reason='reference data not available')
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ import torch
 
 from sg3 import equivariance as eq
 
-REFERENCE = pathlib.Path('/work/shared/reference')
+from tests.reference import REFERENCE_DIR as REFERENCE, build_reference_generator as _reference_generator
 FREQS = ((2.0, 1.0), (-1.0, 3.0), (3.5, -1.5), (0.5, -4.0))    # Cycles per image; <= 0.13 cycles/pixel at 32 px.
 
 # ----------------------------------------------------------------------------
@@ -362,16 +360,6 @@ def test_pair_of_equivariant_pattern_matches_psnr_of_moved_pattern() -> None:
 
 # ----------------------------------------------------------------------------
 # Real networks (reference weights of NVIDIA's implementation).
-
-
-def _reference_generator(name: str) -> torch.nn.Module:
-    from sg3 import networks_stylegan2, networks_stylegan3
-    config = json.loads((REFERENCE / name / 'config.json').read_text())
-    module = networks_stylegan2 if config['architecture'] == 'stylegan2' else networks_stylegan3
-    G = module.Generator(**config['init_kwargs']).eval().requires_grad_(False)
-    weights = np.load(REFERENCE / name / 'weights.npz')
-    G.load_state_dict({key: torch.from_numpy(weights[key]) for key in weights.files})
-    return G
 
 
 @pytest.mark.skipif(not (REFERENCE / 'sg3t-64').is_dir(), reason='reference data not available')

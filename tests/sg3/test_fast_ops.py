@@ -17,15 +17,10 @@ from sg3.ops.fast_resample import make_resample1d, separable_terms
 from sg3.ops.filtered_lrelu import filtered_lrelu, filtered_lrelu_ref
 from sg3.ops.upfirdn2d import upfirdn2d, upfirdn2d_ref
 from tests.sg3.oracles import filtered_lrelu_np, upfirdn2d_np
+from tests.sg3.test_ops import _image, _rng
 
 #----------------------------------------------------------------------------
 # Helpers.
-
-def _rng(seed):
-    return np.random.default_rng(seed)
-
-def _image(shape, seed, dtype=torch.float64):
-    return torch.as_tensor(_rng(seed).standard_normal(shape), dtype=dtype)
 
 def _filter(spec, seed):
     """None, ('1d', K), ('2d', (Kh, Kw)) random non-symmetric taps, or ('jinc', K) a radial low-pass filter."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import pathlib
 
@@ -15,18 +14,7 @@ from sg3 import figures
 from sg3 import spectra as sp
 from tests.sg3.test_equivariance import PatternGenerator
 
-REFERENCE = pathlib.Path('/work/shared/reference')
-needs_reference = pytest.mark.skipif(not (REFERENCE / 'sg3t-64').is_dir(), reason='reference data not available')
-
-
-def _reference_generator(name: str) -> torch.nn.Module:
-    from sg3 import networks_stylegan2, networks_stylegan3
-    config = json.loads((REFERENCE / name / 'config.json').read_text())
-    module = networks_stylegan2 if config['architecture'] == 'stylegan2' else networks_stylegan3
-    G = module.Generator(**config['init_kwargs']).eval().requires_grad_(False)
-    weights = np.load(REFERENCE / name / 'weights.npz')
-    G.load_state_dict({key: torch.from_numpy(weights[key]) for key in weights.files})
-    return G
+from tests.reference import REFERENCE_DIR as REFERENCE, build_reference_generator as _reference_generator, needs_reference
 
 
 @pytest.fixture(scope='module')

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from viz import protocol as P
+from tests.reference import load_reference
 
 
 def test_default_request_is_hashable_and_equal():
@@ -68,7 +69,7 @@ def test_style_mix_indices():
 
 
 def test_transform_matrix_matches_reference_data():
-    ref = np.load('/work/shared/reference/sg3t-64/outputs.npz')
+    ref = load_reference('sg3t-64')['outputs']
     m = P.TransformArgs(x=0.1, y=-0.05, angle_deg=10).matrix()
     np.testing.assert_allclose(m, ref['xf_make_transform'], atol=1e-6)
     np.testing.assert_allclose(np.linalg.inv(m), ref['xf_input_transform'], atol=1e-6)

@@ -17,6 +17,7 @@ from viz.protocol import (LatentArgs, LayerArgs, NetworkArgs, NoiseArgs, Perform
     StyleMixArgs, TransformArgs, TruncationArgs)
 from viz.render_worker import RenderWorker
 from viz.renderer import Renderer, default_load, resolve_device
+from tests.reference import load_reference
 
 Z_DIM = 8
 
@@ -241,7 +242,7 @@ def test_force_fp32_and_device_auto_on_cpu(renderer, loader):
 
 def test_input_transform_is_the_inverse_of_the_user_transform_and_is_restored(renderer, loader):
     G = loader.nets['tiny:sg3']
-    ref = np.load('/work/shared/reference/sg3t-64/outputs.npz')
+    ref = load_reference('sg3t-64')['outputs']
     result = renderer.render(request(latent=LatentArgs(x=2), transform=TransformArgs(x=0.1, y=-0.05, angle_deg=10)))
     assert torch.equal(G.synthesis.input.transform, torch.eye(3))
     G.synthesis.input.transform.copy_(torch.from_numpy(ref['xf_input_transform']))
