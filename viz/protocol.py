@@ -198,12 +198,20 @@ class LayerArgs:
 class PerformanceArgs:
     device: str = 'auto'                        # 'auto' (cuda, then mps, then cpu) | 'cpu' | 'cuda' | 'cuda:N' | 'mps'.
     force_fp32: bool = False                    # Disable the fp16 layers of the network.
+    preview_bf16: bool = False                  # User setting: bfloat16 preview while dragging (where the device runs bfloat16 fast).
+    interacting: bool = False                   # Set by the app while the user drags or holds a control; never saved in sessions.
 
     def __post_init__(self) -> None:
         _check_str(self, 'device')
         if not _DEVICE_RE.match(self.device):
             raise ValueError(f'PerformanceArgs.device = {self.device!r}: expected auto, cpu, cuda, cuda:N or mps')
         _check_bool(self, 'force_fp32')
+        _check_bool(self, 'preview_bf16')
+        _check_bool(self, 'interacting')
+
+    def wants_bf16(self) -> bool:
+        """Does this request ask for the bfloat16 preview (if the device supports it)?"""
+        return bool(self.preview_bf16 and self.interacting)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,6 +337,8 @@ class NetworkSummary:
     has_transform: bool                         # StyleGAN3 networks have an input transform.
     has_noise: bool                             # StyleGAN2 networks have noise inputs.
     description: tuple[str, ...] = ()           # Human-readable lines for the network widget.
+    bf16_supported: bool = False                # Does `device` run bfloat16 convolutions fast (the preview while dragging)?
+    bf16_reason: str = ''                       # Why (or why not), e.g. 'CPU with AVX512-BF16'.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,3 +459,4 @@ class RenderResult:
     args: RenderArgs | None = None              # The request this answers.
     image_resolution: int | None = None         # The generator's output resolution (captures are saved at this size).
     analysis: AnalysisResult | None = None      # Equivariance, spectrum, job and export results (AnalysisArgs).
+    precision: str = 'float32'                  # How the image was rendered: 'float32' (the network's own precision) | 'bfloat16' (preview convolutions).

@@ -32,6 +32,9 @@ def test_default_request_is_hashable_and_equal():
     (lambda: P.LayerArgs(view='fft'), 'LayerArgs.view'),
     (lambda: P.LayerArgs(channel=-1), 'LayerArgs.channel'),
     (lambda: P.PerformanceArgs(device='tpu'), 'PerformanceArgs.device'),
+    (lambda: P.PerformanceArgs(preview_bf16='yes'), 'PerformanceArgs.preview_bf16'),
+    (lambda: P.PerformanceArgs(preview_bf16=1), 'PerformanceArgs.preview_bf16'),
+    (lambda: P.PerformanceArgs(interacting=None), 'PerformanceArgs.interacting'),
     (lambda: P.NetworkArgs(source=None), 'NetworkArgs.source'),
     (lambda: P.RenderArgs(latent=P.NetworkArgs()), 'RenderArgs.latent'),
 ])
@@ -45,6 +48,16 @@ def test_invalid_values_raise_value_error_naming_the_field(make, field):
 def test_valid_devices():
     for device in ('auto', 'cpu', 'cuda', 'cuda:1', 'mps'):
         assert P.PerformanceArgs(device=device).device == device
+
+
+def test_bf16_preview_is_off_by_default_and_only_asked_for_while_interacting():
+    assert P.PerformanceArgs() == P.PerformanceArgs(preview_bf16=False, interacting=False)
+    assert P.RenderResult(stamp=1).precision == 'float32'
+    wants = {(on, active): P.PerformanceArgs(preview_bf16=on, interacting=active).wants_bf16()
+        for on in (False, True) for active in (False, True)}
+    assert wants == {(False, False): False, (False, True): False, (True, False): False, (True, True): True}
+    # The flag the app sets makes a different request, so the release re-renders.
+    assert P.PerformanceArgs(preview_bf16=True, interacting=True) != P.PerformanceArgs(preview_bf16=True)
 
 
 def test_seed_weights_match_bilinear_interpolation():
@@ -88,7 +101,7 @@ def test_render_args_dict_round_trip_through_json():
         noise=P.NoiseArgs(mode='random', seed=4),
         transform=P.TransformArgs(x=0.1, angle_deg=30, untransform=True),
         layer=P.LayerArgs(name='L3_36_512', view='channel', channel=5, normalize=True, gain_db=6),
-        performance=P.PerformanceArgs(device='cpu', force_fp32=True),
+        performance=P.PerformanceArgs(device='cpu', force_fp32=True, preview_bf16=True, interacting=True),
     )
     assert P.RenderArgs.from_dict(json.loads(json.dumps(args.to_dict()))) == args
     assert P.RenderArgs.from_dict({}) == P.RenderArgs()
