@@ -4,6 +4,8 @@ Each has a plain reference implementation (the oracle) and, where it pays, a fas
     sg3.ops.set_default_impl('ref')     # process-wide: 'auto' (default), 'ref' or 'fast'
     with sg3.ops.use_impl('ref'): ...   # this thread, within the block
     sg3.ops.configure_threads()         # all cores for intra-op work, 1 inter-op thread
+    with sg3.ops.use_conv_dtype(torch.bfloat16): ...   # this thread: modulated convolutions in bfloat16 (previews)
+    sg3.ops.bfloat16_support(device)    # (fast?, why): whether bfloat16 convolutions pay on this device
     sg3.ops.release_workspace()         # free the fast ops' reusable work buffers of this thread
     sg3.ops.configure_allocator()       # opt-in: keep freed memory for reuse (glibc), fewer page faults
 """
@@ -13,9 +15,10 @@ import os
 
 import torch
 
-from sg3.ops._impl import IMPLS, get_default_impl, set_default_impl, use_impl
+from sg3.ops._impl import IMPLS, bfloat16_support, get_conv_dtype, get_default_impl, set_default_impl, use_conv_dtype, use_impl
 
-__all__ = ['IMPLS', 'configure_allocator', 'configure_threads', 'get_default_impl', 'release_workspace', 'set_default_impl', 'use_impl']
+__all__ = ['IMPLS', 'bfloat16_support', 'configure_allocator', 'configure_threads', 'get_conv_dtype', 'get_default_impl',
+    'release_workspace', 'set_default_impl', 'use_conv_dtype', 'use_impl']
 
 #----------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Which implementation the ops use: 'ref' (plain, the oracle), 'fast', or 'auto' (fast where it
 applies on the tensor's device, else ref). A process-wide default (initially from the environment
-variable SG3_OPS_IMPL, else 'auto') plus per-thread overrides."""
+variable SG3_OPS_IMPL, else 'auto') plus per-thread overrides. Also per thread: the precision of the
+modulated convolutions (float32 as the network's, or a lower one for previews)."""
 
 import contextlib
 import os
@@ -58,5 +59,46 @@ def resolve(impl: str, x: torch.Tensor, *tensors, fast_pays: bool = True) -> str
     if impl == 'fast':
         return 'fast'
     return 'fast' if fast_pays and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) else 'ref'
+
+#----------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def use_conv_dtype(dtype: torch.dtype | None):
+    """Within the block, the modulated convolutions on this thread run in `dtype` (inputs and weights rounded
+    to it, results returned in the input's dtype); None = the input's own dtype. For previews: bfloat16 halves
+    the cost of the convolutions where the hardware has bfloat16 arithmetic (see bfloat16_support)."""
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f'convolution dtype {dtype!r}: expected a floating-point torch.dtype or None')
+    stack = getattr(_local, 'conv_dtypes', None)
+    if stack is None:
+        stack = _local.conv_dtypes = []
+    stack.append(dtype)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+def get_conv_dtype() -> torch.dtype | None:
+    """The modulated convolutions' dtype in effect on this thread (None = the input's own)."""
+    stack = getattr(_local, 'conv_dtypes', None)
+    return stack[-1] if stack else None
+
+def bfloat16_support(device) -> tuple[bool, str]:
+    """(True, why) where bfloat16 convolutions run natively and faster than float32 on `device`, else
+    (False, why not). CPU: AVX512-BF16 or AMX (through oneDNN); CUDA: compute capability 8.0 or newer."""
+    device = torch.device(device)
+    if device.type == 'cpu':
+        try:
+            native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            native = False
+        if native:
+            return True, 'this CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX)'
+        return False, 'this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX): bfloat16 would be slower than float32'
+    if device.type == 'cuda':
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return True, 'this GPU supports bfloat16'
+        return False, 'this GPU has no fast bfloat16 (needs compute capability 8.0 or newer)'
+    return False, f'bfloat16 previews are not offered on {device.type} devices'
 
 #----------------------------------------------------------------------------

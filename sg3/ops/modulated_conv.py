@@ -45,14 +45,16 @@ def modulated_conv2d_sg3(
         input_gain = input_gain.expand(batch_size, in_channels) # [NI]
         w = w * input_gain.unsqueeze(1).unsqueeze(3).unsqueeze(4) # [NOIkk]
 
-    # Execute as one fused op using grouped convolution.
+    # Execute as one fused op using grouped convolution, in the precision asked for (see use_conv_dtype).
+    dtype = x.dtype
+    conv_dtype = _impl.get_conv_dtype() or dtype
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
     if isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast':
-        x = fast_conv.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
+        x = fast_conv.conv2d(x.to(conv_dtype), w.to(conv_dtype), padding=padding, groups=batch_size)
     else:
-        x = torch.nn.functional.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size)
-    return x.reshape(batch_size, -1, *x.shape[2:])
+        x = torch.nn.functional.conv2d(x.to(conv_dtype), w.to(conv_dtype), padding=padding, groups=batch_size)
+    return x.reshape(batch_size, -1, *x.shape[2:]).to(dtype)
 
 #----------------------------------------------------------------------------
 
@@ -105,10 +107,16 @@ def modulated_conv2d_sg2(
             return x.add_(noise.to(x.dtype))
         return x
 
-    # Execute as one fused op using grouped convolution.
+    # Execute as one fused op using grouped convolution. Only the stride-1 convolutions honour use_conv_dtype
+    # (the resampling ones filter through upfirdn2d, which stays in the input's precision).
+    dtype = x.dtype
+    conv_dtype = _impl.get_conv_dtype() or dtype
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
-    if up == 1 and down == 1 and isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast' and fast_conv.applies(x, w, min_pairs=256 * 256):
+    if up == 1 and down == 1 and conv_dtype != dtype:
+        w = w if flip_weight else w.flip([2, 3])
+        x = torch.nn.functional.conv2d(x.to(conv_dtype), w.to(conv_dtype), padding=padding, groups=batch_size).to(dtype)
+    elif up == 1 and down == 1 and isinstance(padding, int) and _impl.resolve(impl, x, w) == 'fast' and fast_conv.applies(x, w, min_pairs=256 * 256):
         w = w if flip_weight else w.flip([2, 3]) # Pays from 256 channels (measured).
         x = fast_conv.conv2d(x, w.to(x.dtype), padding=padding, groups=batch_size, min_pairs=256 * 256)
     else:

@@ -227,7 +227,9 @@ def test_run_chunks_covers_every_chunk_once_and_propagates_errors():
     ((1, 32, 32, 32), 24, 3, 1, 2, True),
     ((1, 72, 33, 35), 96, 3, 3, 1, True), # Grouped, as the modulated convolution of 3 samples.
     ((1, 16, 12, 12), 16, 3, 1, 1, False), # Too small to pay for NNPACK.
-    ((1, 8, 10, 10), 8, 1, 1, 0, False), # 1x1: not Winograd.
+    ((1, 8, 10, 10), 8, 1, 1, 0, False), # 1x1: one matrix product, not Winograd.
+    ((1, 48, 9, 11), 6, 1, 3, 0, False), # 1x1 grouped, as StyleGAN3-R's convolutions of 3 samples.
+    ((2, 12, 5, 7), 4, 1, 2, 0, False), # 1x1 grouped with a batch.
 ])
 def test_fast_conv2d_matches_torch(shape, out_channels, kernel, groups, padding, winograd):
     x = _image(shape, seed=16).float()
@@ -254,6 +256,41 @@ def test_fast_conv2d_in_bands_of_rows_matches_torch(padding, monkeypatch):
         got = fast_conv.conv2d(x, w, padding=padding, band_elems=band_elems)
         assert got.shape == want.shape
         assert _max_diff(got, want) <= 1e-4 * float(want.abs().max())
+
+def test_conv_dtype_rounds_the_modulated_convolutions_only_inside_the_block():
+    """use_conv_dtype(bfloat16): the convolution sees bfloat16-rounded inputs and weights (matches a float64
+    oracle of the rounded operands), the result comes back in float32; outside the block float32 as before."""
+    from sg3.ops.modulated_conv import modulated_conv2d_sg3
+    x = _image([1, 32, 12, 12], seed=20).float()
+    w = _image([16, 32, 3, 3], seed=21).float()
+    s = _image([1, 32], seed=22).float() + 2
+    plain = modulated_conv2d_sg3(x, w, s, padding=1)
+    with sg3.ops.use_conv_dtype(torch.bfloat16):
+        assert sg3.ops.get_conv_dtype() == torch.bfloat16
+        low = modulated_conv2d_sg3(x, w, s, padding=1)
+    assert sg3.ops.get_conv_dtype() is None
+    assert low.dtype == torch.float32 and low.shape == plain.shape
+    assert torch.equal(modulated_conv2d_sg3(x, w, s, padding=1), plain)
+
+    # Oracle: the same modulation in float64, operands rounded to bfloat16, convolution in float64.
+    wm = w.double() * w.double().square().mean([1, 2, 3], keepdim=True).rsqrt()
+    sm = s.double() * s.double().square().mean().rsqrt()
+    wm = wm * sm.reshape(1, -1, 1, 1)
+    wm = wm * (wm.square().sum([1, 2, 3], keepdim=True) + 1e-8).rsqrt()
+    rounded = torch.nn.functional.conv2d(x.bfloat16().double(), wm.float().bfloat16().double(), padding=1)
+    exact = torch.nn.functional.conv2d(x.double(), wm, padding=1)
+    scale = float(exact.abs().max())
+    assert _max_diff(low, rounded) <= 2e-2 * scale # bfloat16 output rounding and accumulation.
+    assert _max_diff(low, exact) > 1e-4 * scale # It really ran in bfloat16...
+    assert _max_diff(plain, exact) <= 1e-5 * scale # ...and float32 did not.
+    with pytest.raises(ValueError, match='floating-point'):
+        with sg3.ops.use_conv_dtype(torch.int8):
+            pass
+
+def test_bfloat16_support_answers_with_a_reason():
+    ok, why = sg3.ops.bfloat16_support('cpu')
+    assert isinstance(ok, bool) and 'bfloat16' in why
+    assert sg3.ops.bfloat16_support('mps') == (False, 'bfloat16 previews are not offered on mps devices')
 
 #----------------------------------------------------------------------------
 # Choosing the implementation.
