@@ -30,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+import sg3.ops
 from sg3 import equivariance, spectra
 from viz import render_ops
 from viz.protocol import (SEED_MODULO, AnalysisArgs, AnalysisResult, EquivarianceView, ExportStatus, ImagePanel,
@@ -466,7 +467,9 @@ class AnalysisRenderer:
             notes.append(f'{equivariance.LABELS[mode]} compares translations: the rotation is left out.')
         if t.untransform:
             notes.append('Untransform does not apply to the comparison.')
-        key = (net_key, args.latent, args.mix, args.truncation, args.noise)
+        # The cached identity render is only reused at the precision it was rendered in (fp16 layers, bfloat16 previews).
+        precision = (args.performance.force_fp32, sg3.ops.get_conv_dtype())
+        key = (net_key, args.latent, args.mix, args.truncation, args.noise, precision)
         identity = self._identities.get(key)
         if identity is not None:
             self._identities.move_to_end(key)

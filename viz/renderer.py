@@ -8,6 +8,11 @@ image. Any failure becomes `RenderResult.error`; the renderer stays usable for t
 The image is `clamp(floor(x * g * 127.5 + 128), 0, 255)` of the shown channels x (g = 10 ** (gain_db / 20),
 after dividing each channel by its largest magnitude if normalize), the same 8-bit conversion as
 NVIDIA's tools.
+
+Preview precision: while the user drags (`PerformanceArgs.interacting`) with the bfloat16 preview on, and
+the device runs bfloat16 convolutions fast (`sg3.ops.bfloat16_support`), the synthesis network's modulated
+convolutions run in bfloat16 (`RenderResult.precision == 'bfloat16'`). The mapping network, the caches of
+full-precision results and background jobs stay float32; every other request renders exactly as without it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+import sg3.ops
 from viz import render_analysis, render_ops
 from viz.protocol import LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
 
@@ -187,20 +193,28 @@ class Renderer:
         if cancel is not None and cancel.is_set():
             raise render_ops.RenderCancelled()
 
+        preview = args.performance.wants_bf16() and summary.bf16_supported
+        fields['precision'] = 'bfloat16' if preview else 'float32'
         with torch.no_grad():
             ws = self._blend_ws(G, net_key, args)
-            if self.analysis.wants_equivariance(G, args):
-                # The heatmap replaces the image: one forward pass per frame while only the transform changes.
-                list_key = (net_key, args.performance.force_fp32, args.noise.mode)
-                if list_key not in self._layer_lists:
-                    self._synthesize(G, net_key, dataclasses.replace(args, layer=LayerArgs()), ws, cancel, fields)
-                fields['layers'] = self._layer_lists[list_key]
-                self.analysis.equivariance(G, net_key, args, ws, fields)
-                return
-            out, layer = self._synthesize(G, net_key, args, ws, cancel, fields)
-            self._finish_image(G, args, out, layer, fields)
-            if args.analysis.spectrum:
-                self.analysis.spectrum(G, net_key, args, out, fields)
+            with sg3.ops.use_conv_dtype(torch.bfloat16 if preview else None):
+                self._render_image(G, net_key, args, ws, cancel, fields)
+
+    def _render_image(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs, ws: torch.Tensor,
+            cancel: threading.Event | None, fields: dict) -> None:
+        """The picture of one request from its blended ws: the heatmap, the spectrum or the (layer) image."""
+        if self.analysis.wants_equivariance(G, args):
+            # The heatmap replaces the image: one forward pass per frame while only the transform changes.
+            list_key = (net_key, args.performance.force_fp32, args.noise.mode)
+            if list_key not in self._layer_lists:
+                self._synthesize(G, net_key, dataclasses.replace(args, layer=LayerArgs()), ws, cancel, fields)
+            fields['layers'] = self._layer_lists[list_key]
+            self.analysis.equivariance(G, net_key, args, ws, fields)
+            return
+        out, layer = self._synthesize(G, net_key, args, ws, cancel, fields)
+        self._finish_image(G, args, out, layer, fields)
+        if args.analysis.spectrum:
+            self.analysis.spectrum(G, net_key, args, out, fields)
 
     def _mapping(self, G: torch.nn.Module, net_key: tuple, seed: int, args: RenderArgs) -> torch.Tensor:
         """ws [1, num_ws, w_dim] of one seed: z (and a class for conditional networks) drawn from
@@ -303,6 +317,7 @@ def _summarize(G: torch.nn.Module, source: str, device: str) -> NetworkSummary:
     num_params = sum(p.numel() for p in G.parameters())
     has_transform = bool(getattr(G, 'has_input_transform', False))
     has_noise = bool(getattr(G, 'has_noise', False))
+    bf16_supported, bf16_reason = sg3.ops.bfloat16_support(device)
     description = (
         f'{arch}, {G.img_resolution}x{G.img_resolution}, {G.img_channels} channel(s)',
         f'z {G.z_dim}, w {G.w_dim}, {G.num_ws} ws, ' + (f'{G.c_dim} classes' if G.c_dim else 'unconditional'),
@@ -312,4 +327,4 @@ def _summarize(G: torch.nn.Module, source: str, device: str) -> NetworkSummary:
     return NetworkSummary(source=source, architecture=arch, img_resolution=int(G.img_resolution),
         img_channels=int(G.img_channels), z_dim=int(G.z_dim), c_dim=int(G.c_dim), w_dim=int(G.w_dim),
         num_ws=int(G.num_ws), num_params=int(num_params), device=device, has_transform=has_transform,
-        has_noise=has_noise, description=description)
+        has_noise=has_noise, description=description, bf16_supported=bool(bf16_supported), bf16_reason=str(bf16_reason))

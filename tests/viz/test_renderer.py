@@ -433,6 +433,100 @@ def test_renderer_in_the_worker(loader):
     assert_image(result, to_uint8(loader.nets['tiny:sg3'](z_of(3), None)))
 
 # ----------------------------------------------------------------------------
+# bfloat16 preview while dragging.
+
+PREVIEW = PerformanceArgs(device='cpu', preview_bf16=True, interacting=True)
+SETTLED = PerformanceArgs(device='cpu', preview_bf16=True, interacting=False)
+
+
+def test_bf16_preview_runs_only_while_interacting(renderer, loader):
+    import sg3.ops
+    G = loader.nets['tiny:sg3']
+    supported, reason = sg3.ops.bfloat16_support('cpu')
+    plain = renderer.render(request(latent=LatentArgs(x=3)))
+    preview = renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=3), performance=PREVIEW))
+    settled = renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=3), performance=SETTLED))
+    assert (plain.network.bf16_supported, plain.network.bf16_reason) == (supported, reason) and reason
+    # Not interacting (or preview off): float32, exactly the plain render.
+    assert plain.precision == settled.precision == 'float32'
+    np.testing.assert_array_equal(settled.image, plain.image)
+    assert settled.stats.mean == plain.stats.mean and np.array_equal(settled.stats.channel_std, plain.stats.channel_std)
+    if not supported:
+        assert preview.precision == 'float32'
+        np.testing.assert_array_equal(preview.image, plain.image)
+        return
+    # Interacting: the modulated convolutions ran in bfloat16 (as a direct call of the generator in that mode)...
+    assert preview.precision == 'bfloat16'
+    with sg3.ops.use_conv_dtype(torch.bfloat16):
+        expected = G(z_of(3), None)
+    assert_image(preview, to_uint8(expected))
+    # ... which is close to float32 but not equal.
+    diff = np.abs(preview.image.astype(int) - plain.image.astype(int))
+    assert diff.max() > 0 and diff.mean() < 2
+    assert preview.stats.mean != plain.stats.mean
+    assert preview.stats.mean == pytest.approx(plain.stats.mean, abs=0.02)
+    # The mapping cache is float32 only: the next plain render is still exact.
+    np.testing.assert_array_equal(renderer.render(request(latent=LatentArgs(x=3))).image, plain.image)
+
+
+def test_bf16_preview_falls_back_to_float32_where_unsupported(loader, monkeypatch):
+    import sg3.ops
+    monkeypatch.setattr(sg3.ops, 'bfloat16_support', lambda device: (False, f'no bfloat16 on {device} here'))
+    renderer = Renderer(load_fn=loader)
+    plain = renderer.render(request(latent=LatentArgs(x=2)))
+    preview = renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=2), performance=PREVIEW))
+    assert not preview.network.bf16_supported and preview.network.bf16_reason == 'no bfloat16 on cpu here'
+    assert preview.precision == 'float32'
+    np.testing.assert_array_equal(preview.image, plain.image)
+
+
+def test_equivariance_identity_cache_keeps_precisions_apart(renderer, loader):
+    import sg3.ops
+    from viz.protocol import AnalysisArgs
+    if not sg3.ops.bfloat16_support('cpu')[0]:
+        pytest.skip('this CPU has no fast bfloat16: the preview renders float32')
+    eq = AnalysisArgs(eq_mode='eqt_frac')
+
+    def heatmap(x, performance, renderer=renderer):
+        return renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=5), transform=TransformArgs(x=x),
+            performance=performance, analysis=eq))
+    fresh = heatmap(0.02, CPU, Renderer(load_fn=loader))
+    dragged = heatmap(0.01, PREVIEW)
+    assert dragged.precision == 'bfloat16' and not dragged.analysis.equivariance.identity_reused
+    released = heatmap(0.02, SETTLED)
+    # The bfloat16 identity render is not reused for the full-precision frame.
+    assert released.precision == 'float32' and not released.analysis.equivariance.identity_reused
+    np.testing.assert_array_equal(released.image, fresh.image)
+    assert released.analysis.equivariance.psnr == fresh.analysis.equivariance.psnr
+    # Each precision reuses its own identity render.
+    again = heatmap(0.03, PREVIEW)
+    assert again.precision == 'bfloat16' and again.analysis.equivariance.identity_reused
+    settled = heatmap(0.02, SETTLED)
+    assert settled.analysis.equivariance.identity_reused
+    np.testing.assert_array_equal(settled.image, fresh.image)
+    assert again.analysis.equivariance.mse != heatmap(0.03, SETTLED).analysis.equivariance.mse
+
+
+def test_background_jobs_run_in_float32_during_previews(renderer, loader):
+    import sg3.ops
+    from sg3 import equivariance
+    from viz.protocol import AnalysisArgs
+    job = AnalysisArgs(job_id=1, job_kind='metrics', metrics_samples=3, metrics_seed=2)
+    first = renderer.render(RenderArgs(network=SG3, performance=PREVIEW, analysis=job))
+    status = first.analysis.job
+    steps = 0
+    while status.state == 'running':
+        # A preview render between every chunk of the job, as the worker interleaves them while the user drags.
+        renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=steps + 0.5), performance=PREVIEW, analysis=job))
+        status = renderer.step_job(threading.Event()).analysis.job
+        steps += 1
+        assert steps < 100
+    assert status.state == 'done' and status.done == 3
+    direct = equivariance.compute_metrics(loader.nets['tiny:sg3'], num_samples=3, seed=2)
+    assert dict(status.psnr) == pytest.approx(direct.psnr, rel=1e-9)
+    assert sg3.ops.get_conv_dtype() is None                                 # Nothing leaks out of a render.
+
+# ----------------------------------------------------------------------------
 # The untransform resampler on its own.
 
 
