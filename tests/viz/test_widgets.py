@@ -444,6 +444,35 @@ def test_performance_settings_and_plots(gui):
         w.set_state({'device': 'tpu'})
 
 
+def test_performance_bf16_preview_checkbox(gui):
+    from viz.widgets.performance import PREVIEW_LABEL, PerformanceWidget
+    w = PerformanceWidget()
+    fast = RenderResult(stamp=1, network=summary(bf16_supported=True, bf16_reason='this CPU has AVX512-BF16'))
+    slow = RenderResult(stamp=2, network=summary(bf16_supported=False, bf16_reason='this CPU has no bfloat16 arithmetic'))
+    assert gui.frame(w, result=fast) == PerformanceArgs()                           # Off by default.
+    assert gui.click(w, PREVIEW_LABEL, result=fast) == PerformanceArgs(preview_bf16=True)
+    assert w.get_state()['preview_bf16'] is True
+    roundtrip(w)
+    # The hover text says what it does and why it is offered.
+    io = imgui.get_io()
+    io.mouse_pos = gui.centre(PREVIEW_LABEL)
+    gui.frame(w, result=fast)
+    assert gui.shown('Releasing renders the exact float32 image') and gui.shown('AVX512-BF16')
+    assert gui.click(w, PREVIEW_LABEL, result=fast) == PerformanceArgs()
+    # Where the device has no fast bfloat16 it is greyed with the reason and clicks do nothing.
+    w.set_state({**w.get_state(), 'preview_bf16': True})
+    assert gui.frame(w, result=slow) == PerformanceArgs()
+    assert gui.shown('Unavailable: this CPU has no bfloat16 arithmetic')
+    assert gui.click(w, PREVIEW_LABEL, result=slow) == PerformanceArgs()
+    assert w.state.preview_bf16                                                     # The choice is kept for a device that has it.
+    assert gui.frame(w, result=fast) == PerformanceArgs(preview_bf16=True)
+    w.set_state({**w.get_state(), 'preview_bf16': False})
+    gui.click(w, PREVIEW_LABEL, result=slow)
+    assert not w.state.preview_bf16
+    with pytest.raises(ValueError, match=r'preview_bf16 = 1: expected true/false'):
+        w.set_state({'preview_bf16': 1})
+
+
 def test_capture_buttons_request_saves_once(gui, tmp_path):
     from viz.widgets.capture import CaptureRequest, CaptureWidget
     w = CaptureWidget(folder=str(tmp_path))
