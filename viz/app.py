@@ -3,6 +3,10 @@
 Each frame: poll the render worker, turn input into shortcut actions and image drags, let every widget
 draw itself and return its part of the request, submit the combined `RenderArgs` if it changed, and
 draw the newest image. The GUI thread never waits for the generator; with nothing to do it sleeps.
+
+With the bfloat16 preview on, requests made while the user drags in the image or holds a control carry
+`PerformanceArgs.interacting`; the frame the interaction ends submits the same request without it, so the
+image left on screen is always the exact one. A preview image is tagged in the lower right corner of the image area.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from viz.widgets.capture import CaptureRequest
 DEFAULT_SOURCE = 'builtin:sg3-t'
 ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
 DIM_COLOR = (0.65, 0.65, 0.65, 1.0)
+PREVIEW_COLOR = (1.0, 0.78, 0.25, 1.0)          # The "bf16 preview" tag over a lower-precision image.
+PREVIEW_TAG = 'bf16 preview'
 _OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_SAVED_SETTINGS
     | imgui.WINDOW_NO_FOCUS_ON_APPEARING | imgui.WINDOW_NO_NAV | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
 _HIDDEN_FLAGS = _OVERLAY_FLAGS | imgui.WINDOW_NO_BACKGROUND
@@ -158,6 +164,7 @@ class Visualizer:
         self._ready = False
         self._args_changed = True
         self._last_view = None
+        self.shown_precision = 'float32'                 # Precision of the image in the texture ('bfloat16' = preview).
         if warning:
             self.show_message(warning, error=True)
 
@@ -320,7 +327,7 @@ class Visualizer:
             frame_seconds=self.window.last_frame_seconds, gui_frame_times=tuple(self._frame_times),
             config_dir=self.config_dir, recent_sources=self.settings.recent, capture_dir=self.capture_dir)
         args = self._draw_pane(ctx, area)
-        self._submit(args)
+        self._submit(self._mark_interaction(args))
         self._draw_image(area)
         self._draw_overlays(area)
         self._draw_help()
@@ -351,6 +358,7 @@ class Visualizer:
         self.result = result
         if result.image is not None:
             self.area.set_image(result.image)
+            self.shown_precision = result.precision
         if result.network is not None and result.network.source != self.loaded_source:
             self.loaded_source = result.network.source
             self.window.title = f'sg3-viz - {self.loaded_source}'
@@ -359,6 +367,27 @@ class Visualizer:
                 self._save_settings()
         size = 'none' if result.image is None else f'{result.image.shape[1]}x{result.image.shape[0]}'
         self._emit(f'RENDERED stamp={result.stamp} seconds={result.render_seconds:.4f} size={size} error={json.dumps(result.error)}')
+
+    def user_interacting(self) -> bool:
+        """Is the user dragging in the image area (any button) or holding a control? Text fields do not count:
+        their edits go out while they keep the keyboard, and must be rendered exactly."""
+        if self.area.drag_button is not None:
+            return True
+        return imgui.is_any_item_active() and not imgui.get_io().want_text_input
+
+    def _mark_interaction(self, args: RenderArgs | None) -> RenderArgs | None:
+        """Set PerformanceArgs.interacting (only with the preview on) on requests that change during an
+        interaction, and keep it until the interaction ends: a click that changes nothing submits nothing,
+        and the release submits the exact re-render."""
+        if args is None or not args.performance.preview_bf16:
+            return args
+        last = self.last_args
+        was = last is not None and last.performance.interacting
+        if was:
+            last = dataclasses.replace(last, performance=dataclasses.replace(last.performance, interacting=False))
+        if self.user_interacting() and (was or args != last):
+            return dataclasses.replace(args, performance=dataclasses.replace(args.performance, interacting=True))
+        return args
 
     def _submit(self, args: RenderArgs | None) -> None:
         self._args_changed = args is not None and args != self.last_args
@@ -573,6 +602,9 @@ class Visualizer:
             errors.append(message[0])
         if errors:
             self._overlay('##error', ax + pad, ay + pad, lambda: [wrapped(e, ERROR_COLOR) for e in errors], alpha=0.85)
+        if self.area.image is not None and self.shown_precision == 'bfloat16':
+            self._overlay('##precision', ax + aw - pad, ay + ah - pad, lambda: imgui.text_colored(PREVIEW_TAG, *PREVIEW_COLOR),
+                pivot=(1.0, 1.0))
         if self.loading or (self.area.image is None and self.render_pending()):
             text = self.loading or 'Loading...'
             self._overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(text), pivot=(0.5, 0.5))
@@ -596,7 +628,8 @@ class Visualizer:
         if zoom is not None:
             parts.append(f'zoom {zoom:.3g}x')
         if self.result is not None and self.result.render_seconds:
-            parts.append(f'render {self.result.render_seconds * 1000:.0f} ms')
+            preview = ' (bf16 preview)' if self.result.precision == 'bfloat16' else ''
+            parts.append(f'render {self.result.render_seconds * 1000:.0f} ms{preview}')
         if self.render_pending() and self.area.image is not None:
             parts.append('rendering...')
         return '   '.join(parts)

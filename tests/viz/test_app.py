@@ -1,6 +1,7 @@
 """The Visualizer in-process under Xvfb with a stand-in render function: sessions, captures, settings,
 image-area input and idling. (tests/viz/test_app_e2e.py drives the real program.)"""
 
+import dataclasses
 import json
 import os
 import sys
@@ -244,3 +245,95 @@ def test_loading_text_is_drawn_while_a_network_loads(xdisplay, tmp_path):
     assert v.window.window_size == (0, 0) and v.window.should_close()
     band = loading[y + h // 2 - 10:y + h // 2 + 10, x:x + w].astype(int)
     assert (band.min(axis=2) > 200).sum() > 30, 'no light text in the middle of the image area'
+
+
+def preview_render(args, stamp, cancel, progress):
+    """fake_render on a network whose device runs bfloat16 fast: requests asking for the preview come back
+    marked as bfloat16 (the image itself is the same, so the tag is the only difference on screen)."""
+    result = fake_render(args, stamp, cancel, progress)
+    network = dataclasses.replace(result.network, bf16_supported=True, bf16_reason='test device')
+    return dataclasses.replace(result, network=network, precision='bfloat16' if args.performance.wants_bf16() else 'float32')
+
+
+def amber_pixels(v, capture_dir, corner):
+    """Pixels of the preview tag's colour in `corner` (x0, y0, x1, y1) of a fresh window capture."""
+    before = set(capture_dir.glob('window-*.png'))
+    v.capture_window_pending = True
+    v.window.wake()
+    v.frame()
+    path, = set(capture_dir.glob('window-*.png')) - before
+    x0, y0, x1, y1 = (int(c) for c in corner)
+    pixels = np.asarray(Image.open(path).convert('RGB'))[y0:y1, x0:x1].astype(int)
+    target = np.array([round(c * 255) for c in app_mod.PREVIEW_COLOR[:3]])
+    return int((np.abs(pixels - target).max(axis=2) < 40).sum())
+
+
+def test_bf16_preview_while_dragging_then_exact_on_release(xdisplay, tmp_path, monkeypatch):
+    import glfw
+    mouse = {'down': False}
+    monkeypatch.setattr(glfw, 'get_mouse_button', lambda window, button: int(button == 0 and mouse['down']))
+    v = app_mod.Visualizer(sources=('fake:net',), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'captures'),
+        render_fn=preview_render, window_size=(1000, 700), fps_limit=240, log_items=True)
+    try:
+        perf = widget(v, 'performance')
+        frames_until(v, lambda: v.result is not None and not v.render_pending())
+        ax, ay, aw, ah = v._image_area()
+        cx, cy = ax + aw / 2, ay + ah / 2
+        corner = (ax + aw - 12 * v.window.font_size, ay + ah - 3 * v.window.font_size, ax + aw, ay + ah)
+
+        def step(x, y, down):
+            glfw.set_cursor_pos(v.window.glfw_window, x, y)
+            mouse['down'] = down
+            v.window.wake()
+            v.frame()
+
+        def drag(x, y, dx, dy=0.0):
+            step(x, y, False)
+            step(x, y, True)
+            for i in range(1, 4):
+                step(x + dx * i, y + dy * i, True)
+
+        # Preview off (the default): a drag never marks its requests.
+        drag(cx, cy, 10)
+        assert v.last_args.latent.x != 0 and not v.last_args.performance.interacting
+        step(cx + 30, cy, False)
+        assert not v.last_args.performance.interacting
+
+        # Preview on: a click that changes nothing submits nothing.
+        perf.set_state({**perf.get_state(), 'preview_bf16': True})
+        step(cx, cy, False)
+        frames_until(v, lambda: not v.render_pending())
+        stamp, settled = v.last_stamp, v.last_args
+        assert settled.performance.preview_bf16 and not settled.performance.interacting and v.shown_precision == 'float32'
+        step(cx, cy, True)
+        step(cx, cy, False)
+        assert v.last_stamp == stamp
+
+        # A drag in the image: its requests are marked, the previews are tagged.
+        drag(cx, cy, 10)
+        dragged = v.last_args
+        assert dragged.performance.interacting and dragged.latent.x != settled.latent.x
+        frames_until(v, lambda: not v.render_pending())              # Holding still: no new request.
+        assert v.last_args == dragged and v.shown_precision == 'bfloat16'
+        assert 'bf16 preview' in v._status_text(v._image_area())
+        tagged = amber_pixels(v, tmp_path / 'captures', corner)
+
+        # Release: the same request without the mark, rendered exactly; the tag goes.
+        step(cx + 30, cy, False)
+        released = v.last_args
+        assert not released.performance.interacting
+        assert released == dataclasses.replace(dragged, performance=dataclasses.replace(dragged.performance, interacting=False))
+        frames_until(v, lambda: not v.render_pending())
+        assert v.result.args == released and v.result.precision == v.shown_precision == 'float32'
+        np.testing.assert_array_equal(v.area.image, fake_render(released, 0, None, None).image)
+        assert tagged - amber_pixels(v, tmp_path / 'captures', corner) > 15, 'no "bf16 preview" tag drawn in the corner'
+
+        # Holding a slider counts too: psi changes while held are marked, the release re-renders exactly.
+        name = next(key for key in v.recorder.rects if key.endswith('Psi##trunc/##slider'))
+        x0, y0, x1, y1 = v.recorder.rects[name]
+        drag(x0 + 0.6 * (x1 - x0), (y0 + y1) / 2, -0.05 * (x1 - x0))
+        assert v.last_args.performance.interacting and v.last_args.truncation.psi < released.truncation.psi
+        step(x0 + 0.45 * (x1 - x0), (y0 + y1) / 2, False)
+        assert not v.last_args.performance.interacting and v.last_args.truncation.psi < released.truncation.psi
+    finally:
+        v.close()
