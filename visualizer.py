@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     except DisplayUnavailableError as e:
         print(f'visualizer.py: {e}', file=sys.stderr)
         return 2
+    # Keep freed memory for reuse (glibc): the generator frees and allocates the same large tensors every frame.
+    import sg3.ops
+    applied = sg3.ops.configure_allocator()
+    if args.log:
+        print(f'ALLOCATOR applied={str(applied).lower()} ' + ('(glibc keeps freed memory for reuse)' if applied
+            else '(not glibc: the C library allocator is left as it is)'), flush=True)
     from viz.app import Visualizer
     try:
         app = Visualizer(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,

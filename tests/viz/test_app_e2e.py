@@ -406,3 +406,65 @@ def test_without_a_display_the_app_says_how_to_run_it(tmp_path):
     assert proc.returncode != 0
     assert 'xvfb-run' in proc.stderr and 'display' in proc.stderr.lower()
     assert 'Traceback' not in proc.stderr
+
+
+def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay, xdotool, tiny_network, renderer, tmp_path):
+    import sg3.ops
+    from viz.app import PREVIEW_COLOR
+    if not sg3.ops.bfloat16_support('cpu')[0]:
+        pytest.skip('this CPU has no fast bfloat16: the preview is not offered')
+    session = tmp_path / 'preview-session.json'
+    session.write_text(json.dumps({'format': 'sg3-viz-session', 'version': 1,
+        'widgets': {'performance': {'device': 'cpu', 'preview_bf16': True}}}))
+    app = start(tmp_path, tiny_network, '--session', str(session))
+    amber = np.array([round(c * 255) for c in PREVIEW_COLOR[:3]])
+
+    def tag_pixels():
+        """Pixels of the tag's colour in the lower right corner of the image area (where only the tag is drawn)."""
+        _rect, clip, _zoom = app.last_view()
+        corner = window_pixels(app, xdisplay)[clip[1] + clip[3] - 40:clip[1] + clip[3], clip[0] + clip[2] - 160:clip[0] + clip[2]]
+        return int((np.abs(corner.astype(int) - amber).max(axis=2) < 40).sum())
+
+    try:
+        assert app.wait_for(lambda l: l.startswith('ALLOCATOR ') and l, what='allocator line')[1].startswith('ALLOCATOR applied=true')
+        _, (stamp, args0) = app.wait_for(submitted(lambda a: a.network.source == tiny_network), what='first request')
+        app.wait_for(rendered(stamp), what='first render')
+        assert args0.performance.preview_bf16 and not args0.performance.interacting
+        assert_shows(app, xdisplay, expected_image(renderer, args0))
+        assert tag_pixels() == 0
+
+        # Left-drag in the image and hold still: the requests are previews, and the image is tagged.
+        _rect, clip, _zoom = app.last_view()
+        x, y = clip[0] + clip[2] // 2, clip[1] + clip[3] // 2
+        mark = len(app.lines)
+        xdo('mousemove', '--window', app.wid, x, y)
+        xdo('mousedown', 1)
+        for step in range(1, 4):
+            xdo('mousemove', '--window', app.wid, x + 15 * step, y)
+        time.sleep(0.3)
+        stamps = [s for s in (submitted(lambda a: True)(line) for line in app.lines[mark:]) if s]
+        stamp, dragged = stamps[-1]
+        assert dragged.performance.interacting and dragged.latent.x != args0.latent.x
+        assert all(a.performance.interacting for _, a in stamps)
+        app.wait_for(rendered(stamp), start=mark, what='preview render')
+        preview = renderer.render(dragged)
+        assert preview.precision == 'bfloat16'
+        deadline = time.monotonic() + 10
+        while tag_pixels() < 15:
+            assert time.monotonic() < deadline, 'no "bf16 preview" tag drawn over the preview'
+            time.sleep(0.1)
+
+        # Release: the same request without the mark is rendered in float32 and shown; the tag goes.
+        mark = len(app.lines)
+        xdo('mouseup', 1)
+        _, (stamp, released) = app.wait_for(submitted(lambda a: not a.performance.interacting), start=mark, what='release request')
+        assert released.latent == dragged.latent and released.performance.preview_bf16
+        app.wait_for(rendered(stamp), start=mark, what='exact render')
+        exact = renderer.render(released)
+        assert exact.precision == 'float32'
+        assert_shows(app, xdisplay, exact.image)
+        assert tag_pixels() == 0
+        xdo('key', 'ctrl+q')
+        assert app.proc.wait(15) == 0
+    finally:
+        app.close()
