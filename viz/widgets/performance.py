@@ -20,8 +20,9 @@ from viz.widgets.base import DIM_RGBA, FrameContext, Widget, current_network, la
 DEVICES = ('auto', 'cpu', 'cuda', 'mps')
 HISTORY = 120                                   # Render times kept for the plot.
 PREVIEW_LABEL = 'bf16 preview while dragging'
-PREVIEW_HELP = ('While you drag in the image or hold a control, render with the convolutions in bfloat16: about twice '
-    'as fast, slightly less exact, and tagged "bf16 preview" on the image. Releasing renders the exact float32 image')
+PREVIEW_HELP = ('While you drag in the image or hold a control, run the convolutions in bfloat16: faster for networks '
+    'with 1x1 convolutions (StyleGAN3-R), slightly less exact, tagged "bf16 preview" on the image. '
+    'Releasing renders the exact float32 image')
 
 
 def summarize_ms(seconds) -> str:
