@@ -317,6 +317,8 @@ def test_bf16_preview_while_dragging_then_exact_on_release(xdisplay, tmp_path, m
         assert v.last_args == dragged and v.shown_precision == 'bfloat16'
         assert 'bf16 preview' in v._status_text(v._image_area())
         tagged = amber_pixels(v, tmp_path / 'captures', corner)
+        session = v.session_state()                                 # The setting is saved, the drag state never.
+        assert session['widgets']['performance']['preview_bf16'] is True and 'interacting' not in json.dumps(session)
 
         # Release: the same request without the mark, rendered exactly; the tag goes.
         step(cx + 30, cy, False)
