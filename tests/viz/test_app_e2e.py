@@ -425,10 +425,17 @@ def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay
         corner = window_pixels(app, xdisplay)[clip[1] + clip[3] - 40:clip[1] + clip[3], clip[0] + clip[2] - 160:clip[0] + clip[2]]
         return int((np.abs(corner.astype(int) - amber).max(axis=2) < 40).sum())
 
+    def wait_for_tag(shown, what):
+        deadline = time.monotonic() + 10
+        while (tag_pixels() >= 15) != shown:
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+
     try:
         assert app.wait_for(lambda l: l.startswith('ALLOCATOR ') and l, what='allocator line')[1].startswith('ALLOCATOR applied=true')
         _, (stamp, args0) = app.wait_for(submitted(lambda a: a.network.source == tiny_network), what='first request')
-        app.wait_for(rendered(stamp), what='first render')
+        index, _ = app.wait_for(rendered(stamp), what='first render')
+        app.wait_for(parse_view, start=index, what='the first image drawn')
         assert args0.performance.preview_bf16 and not args0.performance.interacting
         assert_shows(app, xdisplay, expected_image(renderer, args0))
         assert tag_pixels() == 0
@@ -441,6 +448,7 @@ def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay
         xdo('mousedown', 1)
         for step in range(1, 4):
             xdo('mousemove', '--window', app.wid, x + 15 * step, y)
+        app.wait_for(submitted(lambda a: a.performance.interacting), start=mark, what='a preview request')
         time.sleep(0.3)
         stamps = [s for s in (submitted(lambda a: True)(line) for line in app.lines[mark:]) if s]
         stamp, dragged = stamps[-1]
@@ -449,10 +457,7 @@ def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay
         app.wait_for(rendered(stamp), start=mark, what='preview render')
         preview = renderer.render(dragged)
         assert preview.precision == 'bfloat16'
-        deadline = time.monotonic() + 10
-        while tag_pixels() < 15:
-            assert time.monotonic() < deadline, 'no "bf16 preview" tag drawn over the preview'
-            time.sleep(0.1)
+        wait_for_tag(True, 'no "bf16 preview" tag drawn over the preview')
 
         # Release: the same request without the mark is rendered in float32 and shown; the tag goes.
         mark = len(app.lines)
@@ -462,8 +467,9 @@ def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay
         app.wait_for(rendered(stamp), start=mark, what='exact render')
         exact = renderer.render(released)
         assert exact.precision == 'float32'
-        assert_shows(app, xdisplay, exact.image)
+        wait_for_tag(False, 'the "bf16 preview" tag stays after the release')
         assert tag_pixels() == 0
+        assert_shows(app, xdisplay, exact.image)
         xdo('key', 'ctrl+q')
         assert app.proc.wait(15) == 0
     finally:
