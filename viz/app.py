@@ -6,7 +6,7 @@ draw the newest image. The GUI thread never waits for the generator; with nothin
 
 With the bfloat16 preview on, requests made while the user drags in the image or holds a control carry
 `PerformanceArgs.interacting`; the frame the interaction ends submits the same request without it, so the
-image left on screen is always the exact one. A preview image is tagged in the lower right corner of the image area.
+image left on screen is always the exact one. A preview image is tagged in the image area's lower right corner.
 """
 
 from __future__ import annotations
