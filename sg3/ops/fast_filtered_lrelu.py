@@ -11,9 +11,30 @@ import numpy as np
 import torch
 
 from sg3.ops import _parallel as parallel
+from sg3.ops import native
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding
 from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, RowWindows, filter_key, make_resample1d, separable_terms, term_tolerance
+
+#----------------------------------------------------------------------------
+
+def resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, dtype):
+    """The 1-D passes of filtered_lrelu with these arguments: (vertical up, horizontal up, vertical down,
+    horizontal down), lists of Resample1d with one entry per separable term of the filter. The upsampling
+    gain is folded into the upsampling passes, the activation gain into the vertical downsampling ones."""
+    _batch_size, _channels, in_h, in_w = shape
+    px0, px1, py0, py1 = parse_padding(padding)
+    up_terms = separable_terms(fu, term_tolerance(dtype))
+    down_terms = separable_terms(fd, term_tolerance(dtype))
+    up_gain_y = up_gain_x = float(up)
+    if fu is not None and fu.ndim == 2:
+        up_gain_y, up_gain_x = float(up) ** 2, 1.0
+    vert_up = [make_resample1d(v, up, 1, py0, py1, in_h, flip_filter, up_gain_y) for v, _ in up_terms]
+    horz_up = [make_resample1d(h, up, 1, px0, px1, in_w, flip_filter, up_gain_x) for _, h in up_terms]
+    up_h, up_w = vert_up[0].n_out, horz_up[0].n_out
+    vert_down = [make_resample1d(v, 1, down, 0, 0, up_h, flip_filter, float(gain)) for v, _ in down_terms]
+    horz_down = [make_resample1d(h, 1, down, 0, 0, up_w, flip_filter, 1.0) for _, h in down_terms]
+    return vert_up, horz_up, vert_down, horz_down
 
 #----------------------------------------------------------------------------
 
@@ -29,7 +50,6 @@ class FilteredLreluPlan:
         min_items   = 1,        # Pieces of work (strips times blocks of planes) at least, for the worker threads.
     ):
         batch_size, channels, in_h, in_w = shape
-        px0, px1, py0, py1 = parse_padding(padding)
         self.shape = tuple(shape)
         self.up = up
         self.down = down
@@ -40,21 +60,10 @@ class FilteredLreluPlan:
         self.clamp = None if clamp is None else float(clamp) / self.gain
         num_planes = batch_size * channels
 
-        # Split both filters into separable terms; fold the upsampling gain and the activation gain in.
-        up_terms = separable_terms(fu, term_tolerance(dtype))
-        down_terms = separable_terms(fd, term_tolerance(dtype))
-        up_gain_y = up_gain_x = float(up)
-        if fu is not None and fu.ndim == 2:
-            up_gain_y, up_gain_x = float(up) ** 2, 1.0
-        self.terms_up = len(up_terms)
-        self.terms_down = len(down_terms)
-
-        # Describe the four 1-D passes of every term.
-        vert_up = [make_resample1d(v, up, 1, py0, py1, in_h, flip_filter, up_gain_y) for v, _ in up_terms]
-        horz_up = [make_resample1d(h, up, 1, px0, px1, in_w, flip_filter, up_gain_x) for _, h in up_terms]
-        up_h, up_w = vert_up[0].n_out, horz_up[0].n_out
-        vert_down = [make_resample1d(v, 1, down, 0, 0, up_h, flip_filter, self.gain) for v, _ in down_terms]
-        horz_down = [make_resample1d(h, 1, down, 0, 0, up_w, flip_filter, 1.0) for _, h in down_terms]
+        # The four 1-D passes of every separable term.
+        vert_up, horz_up, vert_down, horz_down = resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, dtype)
+        self.terms_up = len(vert_up)
+        self.terms_down = len(vert_down)
         self.out_h, self.out_w = vert_down[0].n_out, horz_down[0].n_out
 
         # Horizontal passes: choose the input row layout so that both passes fit.
@@ -87,7 +96,7 @@ class FilteredLreluPlan:
         unit = int(np.lcm(down_tile, up // np.gcd(up, down))) # Strips are whole down tiles and start where up tiles line up.
         itemsize = torch.empty([], dtype=dtype).element_size()
         def strip_bytes(rows, planes):
-            up_rows = rows * down + len(down_terms[0][0]) + up_tile
+            up_rows = rows * down + len(vert_down[0].taps) + up_tile
             return itemsize * planes * (up_rows * (self.terms_up * self.layout_in.length + self.layout_up.length)
                 + rows * (self.terms_down * self.layout_up.length + self.layout_out.length))
         if strip_bytes(strip_rows, num_planes) <= work_bytes:
@@ -211,13 +220,74 @@ class FilteredLreluPlan:
 
 #----------------------------------------------------------------------------
 
+class NativeFilteredLreluPlan:
+    """The same passes run by the compiled kernel (sg3/ops/native/filtered_lrelu.c): every plane on its own,
+    in strips of output rows whose upsampled rows fit `cache_bytes`; blocks of planes go to the worker
+    threads. CPU, float32, contiguous input only."""
+
+    def __init__(self, lib, shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter,
+        cache_bytes = 512 << 10,    # Target size of one strip's upsampled rows (fits a core's L2 cache).
+    ):
+        batch_size, channels, in_h, in_w = shape
+        self.lib = lib
+        self.shape = tuple(shape)
+        self.slope = float(slope)
+        self.clamp = -1.0 if clamp is None else float(clamp) / float(gain) # The kernel reads < 0 as no clamp.
+        vert_up, horz_up, vert_down, horz_down = resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, torch.float32)
+        up_h, up_w = vert_up[0].n_out, horz_up[0].n_out
+        self.out_h, self.out_w = vert_down[0].n_out, horz_down[0].n_out
+        k_down = max(len(spec.taps) for spec in vert_down)
+        strip_rows = max(int(cache_bytes // (4 * up_w * down)) - k_down // down, 4) # Activation rows of a strip.
+        self.strip_rows = -(-self.out_h // -(-self.out_h // strip_rows)) # Even strips.
+        geom = [in_h, in_w, up, down, len(vert_up), len(vert_down), self.strip_rows]
+        for v, h in zip(vert_up, horz_up):
+            geom += [len(v.taps), v.pad0, len(h.taps), h.pad0]
+        for v, h in zip(vert_down, horz_down):
+            geom += [len(v.taps), len(h.taps)]
+        geom += [up_h, up_w, self.out_h, self.out_w]
+        taps = [t for v, h in zip(vert_up, horz_up) for t in v.taps + h.taps]
+        taps += [t for v, h in zip(vert_down, horz_down) for t in v.taps + h.taps]
+        self.geom = torch.tensor(geom, dtype=torch.int32)
+        self.taps = torch.tensor(taps, dtype=torch.float32)
+
+    def run(self, x: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        batch_size, channels, _in_h, _in_w = self.shape
+        num_planes = batch_size * channels
+        x = x.contiguous()
+        b = None if b is None else b.detach().to(torch.float32).contiguous()
+        y = torch.empty([batch_size, channels, self.out_h, self.out_w], dtype=torch.float32)
+        plane_in, plane_out = x[0, 0].numel(), self.out_h * self.out_w
+        num_chunks = min(num_planes, 4 * torch.get_num_threads())
+        per_chunk = -(-num_planes // num_chunks)
+        def run_chunk(chunk):
+            p0 = chunk * per_chunk
+            count = min(per_chunk, num_planes - p0)
+            if count <= 0:
+                return
+            err = self.lib.sg3_filtered_lrelu(x.data_ptr() + 4 * p0 * plane_in, None if b is None else b.data_ptr(),
+                y.data_ptr() + 4 * p0 * plane_out, count, channels, p0, self.geom.data_ptr(), self.taps.data_ptr(),
+                self.slope, self.clamp)
+            if err == -1:
+                raise MemoryError('filtered_lrelu: the native kernel could not allocate its work buffers')
+            if err != 0:
+                raise RuntimeError(f'filtered_lrelu: the native kernel refused its arguments (code {err})')
+        parallel.run_chunks(run_chunk, -(-num_planes // per_chunk))
+        return y
+
+#----------------------------------------------------------------------------
+
 _plans = PlanCache()
 TUNING = dict() # Overrides of FilteredLreluPlan's tuning arguments (block, strip_rows, ...), for experiments.
+NATIVE_TUNING = dict() # Overrides of NativeFilteredLreluPlan's (cache_bytes).
 
-def get_plan(x, fu, fd, up, down, padding, gain, slope, clamp, flip_filter) -> FilteredLreluPlan:
-    """The cached plan for this call signature (filters compared by value), made on first use."""
+def get_plan(x, fu, fd, up, down, padding, gain, slope, clamp, flip_filter) -> 'FilteredLreluPlan | NativeFilteredLreluPlan':
+    """The cached plan for this call signature (filters compared by value), made on first use: the compiled
+    kernel where it is available (CPU, float32), else the PyTorch one."""
+    lib = native.library() if x.device.type == 'cpu' and x.dtype == torch.float32 and native.enabled() else None
     key = (tuple(x.shape), x.device, x.dtype, filter_key(fu), filter_key(fd), up, down,
-        parse_padding(padding), float(gain), float(slope), None if clamp is None else float(clamp), bool(flip_filter))
+        parse_padding(padding), float(gain), float(slope), None if clamp is None else float(clamp), bool(flip_filter), lib is not None)
+    if lib is not None:
+        return _plans.get(key, lambda: NativeFilteredLreluPlan(lib, x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, **NATIVE_TUNING))
     return _plans.get(key, lambda: FilteredLreluPlan(x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, x.device, x.dtype, **TUNING))
 
 def _bias_act_clamp(x, b, gain, slope, clamp):

@@ -1,6 +1,8 @@
 """The fast paths of upfirdn2d and filtered_lrelu against the reference path and the float64 numpy
 oracles; their building blocks; the implementation switch, threads and work buffers."""
 
+import os
+import pathlib
 import subprocess
 import sys
 import threading
@@ -12,12 +14,14 @@ import torch
 import sg3.ops
 from sg3.filters import design_lowpass_filter
 from sg3.ops import _impl, _workspace
-from sg3.ops import _parallel, fast_conv, fast_filtered_lrelu, fast_upfirdn2d
+from sg3.ops import _parallel, fast_conv, fast_filtered_lrelu, fast_upfirdn2d, native
 from sg3.ops.fast_resample import make_resample1d, separable_terms
 from sg3.ops.filtered_lrelu import filtered_lrelu, filtered_lrelu_ref
 from sg3.ops.upfirdn2d import upfirdn2d, upfirdn2d_ref
 from tests.sg3.oracles import filtered_lrelu_np, upfirdn2d_np
 from tests.sg3.test_ops import _image, _rng
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 #----------------------------------------------------------------------------
 # Helpers.
@@ -128,10 +132,19 @@ FLRELU_CASES = [
     ((1, 3, 6, 5),   None,              None,               2, 1, [1, 0, 0, 1],     dict()),
 ]
 
+@pytest.fixture(params=['native', 'torch'])
+def kernels(request, monkeypatch):
+    """Run a test with the compiled kernels (skipped where they cannot be built) and without them."""
+    if request.param == 'torch':
+        monkeypatch.setenv('SG3_NATIVE', '0')
+    elif native.library() is None:
+        pytest.skip(native.status())
+    return request.param
+
 @pytest.mark.parametrize('flip_filter', [False, True])
 @pytest.mark.parametrize('with_bias', [True, False])
 @pytest.mark.parametrize('case', FLRELU_CASES, ids=[f'case{i}' for i in range(len(FLRELU_CASES))])
-def test_filtered_lrelu_fast_matches_oracle_and_ref(case, with_bias, flip_filter):
+def test_filtered_lrelu_fast_matches_oracle_and_ref(case, with_bias, flip_filter, kernels):
     shape, fu_spec, fd_spec, up, down, padding, kwargs = case
     x = _image(shape, seed=3) * 2
     fu = _filter(fu_spec, seed=4)
@@ -149,6 +162,77 @@ def test_filtered_lrelu_fast_matches_oracle_and_ref(case, with_bias, flip_filter
     ref32 = filtered_lrelu(x32, fu, fd, b32, impl='ref', **args)
     assert got32.dtype == torch.float32 and got32.is_contiguous()
     assert _max_diff(got32, ref32) <= 3e-6 * max(np.abs(want).max(), 1)
+    if fu is not None or fd is not None:
+        plan = fast_filtered_lrelu.get_plan(x32, fu, fd, up, down, padding, args.get('gain', np.sqrt(2)),
+            args.get('slope', 0.2), args.get('clamp'), flip_filter)
+        assert isinstance(plan, fast_filtered_lrelu.NativeFilteredLreluPlan) == (kernels == 'native')
+
+@pytest.mark.parametrize('shape,strip_rows', [((1, 3, 37, 29), 4), ((2, 5, 16, 16), 1), ((1, 1, 40, 9), 7)])
+def test_native_kernel_in_strips_and_on_worker_threads(shape, strip_rows):
+    """Strips of any height (uneven last strip), planes split between threads, radial (4-term) filters."""
+    if native.library() is None:
+        pytest.skip(native.status())
+    x = _image(shape, seed=23).float()
+    b = _image([shape[1]], seed=24).float()
+    fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
+    args = dict(up=2, down=2, padding=[11, 10, 11, 10], gain=np.sqrt(2), slope=0.2, clamp=0.7)
+    want = filtered_lrelu_np(_np(x.double()), _np(fu), _np(fd), _np(b.double()), flip_filter=False, **args)
+    out_h = want.shape[2]
+    rows = fast_filtered_lrelu.NativeFilteredLreluPlan(native.library(), x.shape, fu, fd, flip_filter=False, **args,
+        cache_bytes=1).strip_rows # The smallest strips the plan makes.
+    assert rows == 4
+    before = torch.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            plan = fast_filtered_lrelu.NativeFilteredLreluPlan(native.library(), x.shape, fu, fd, flip_filter=False, **args)
+            plan.geom[6] = strip_rows # Force the strip height.
+            results.append(plan.run(x, b))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(results[0], results[1])
+    assert results[0].shape == want.shape and out_h > strip_rows
+    np.testing.assert_allclose(_np(results[0]), want, rtol=0, atol=2e-6 * np.abs(want).max())
+
+def test_native_kernels_build_where_a_compiler_exists():
+    """Where a C compiler exists (CI installs one), the kernels must build: the fallback is not the norm."""
+    import shutil
+    if not (shutil.which('cc') or shutil.which('gcc') or shutil.which('clang')):
+        pytest.skip('no C compiler on this machine')
+    assert native.library() is not None, native.status()
+    assert 'native kernels' in native.status()
+
+def test_native_kernels_fall_back_without_a_working_compiler(tmp_path):
+    """A failing compiler: a warning naming the failure, and filtered_lrelu still runs on the PyTorch path;
+    a second process with a working compiler builds into the cache, a third loads from it."""
+    script = (
+        'import torch, numpy as np\n'
+        'from sg3.ops import native, fast_filtered_lrelu as ffl\n'
+        'from sg3.ops.filtered_lrelu import filtered_lrelu, filtered_lrelu_ref\n'
+        'x = torch.randn([1, 2, 9, 9]); f = torch.ones([4]) / 4\n'
+        'got = filtered_lrelu(x, f, f, up=2, down=2, padding=3, impl="fast")\n'
+        'want = filtered_lrelu_ref(x, f, f, up=2, down=2, padding=3)\n'
+        'assert (got - want).abs().max() < 1e-5\n'
+        'print(type(ffl.get_plan(x, f, f, 2, 2, 3, np.sqrt(2), 0.2, None, False)).__name__)\n'
+        'print(native.status())\n')
+    fake_cc = tmp_path / 'fake-cc'
+    fake_cc.write_text('#!/bin/sh\necho "fake-cc: broken on purpose" >&2\nexit 1\n')
+    fake_cc.chmod(0o755)
+    env = dict(os.environ, SG3_KERNEL_CACHE=str(tmp_path / 'kernels'), CC=str(fake_cc))
+    run = lambda env: subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    broken = run(env)
+    assert broken.returncode == 0, broken.stderr
+    assert broken.stdout.splitlines()[0] == 'FilteredLreluPlan'
+    assert 'fake-cc: broken on purpose' in broken.stdout and 'fake-cc: broken on purpose' in broken.stderr
+    del env['CC']
+    import shutil
+    if not (shutil.which('cc') or shutil.which('gcc') or shutil.which('clang')):
+        return
+    built, loaded = run(env), run(env)
+    assert built.returncode == 0 and loaded.returncode == 0, built.stderr + loaded.stderr
+    assert built.stdout.splitlines() == ['NativeFilteredLreluPlan', f'native kernels built into {next((tmp_path / "kernels").glob("*.so"))}']
+    assert loaded.stdout.splitlines()[1].startswith('native kernels loaded from')
 
 def test_filtered_lrelu_fast_leaves_inputs_alone():
     x = _image([1, 3, 10, 10], seed=7).float()

@@ -1,0 +1,390 @@
+/* Filtered leaky ReLU of sg3.ops on the CPU, one plane (one channel of one image) at a time:
+ * bias, upsampling (zero-stuffing, padding, FIR), leaky ReLU, clamp, downsampling (FIR, decimation),
+ * computed as separable polyphase passes that only multiply taps that meet a sample.
+ *
+ * Same linear maps as sg3/ops/filtered_lrelu.py (the reference): every 2-D filter arrives split into
+ * separable terms (vertical taps, horizontal taps) whose outer products sum to it; all gains are folded
+ * into the taps. One 1-D pass along an axis computes
+ *     out[o] = sum_i in[i] * taps[i * up + pad0 - o * down],   taps outside [0, k) are zero,
+ * with either up = 1 or down = 1. The output rows of a plane are done in strips so that the upsampled
+ * rows of a strip stay in the CPU's caches. Built at run time by sg3/ops/native.py with the machine's
+ * own vector instructions; plain C plus GCC/Clang vector extensions, no intrinsics.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VL 8                        /* Floats per vector. */
+#define CHUNK (4 * VL)              /* Floats per inner block (4 independent accumulators). */
+#define MAX_TERMS 16
+#define MAX_TAPS 256
+
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef float vfu __attribute__((vector_size(VL * 4), aligned(4)));
+
+static inline vf loadu(const float *p) { return *(const vfu *)p; }
+static inline void storeu(float *p, vf v) { *(vfu *)p = v; }
+
+static inline long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static inline long ceil_div(long a, long b) { return -floor_div(-a, b); }
+static inline long round_up(long a, long b) { return ceil_div(a, b) * b; }
+static inline long max_l(long a, long b) { return a > b ? a : b; }
+static inline long min_l(long a, long b) { return a < b ? a : b; }
+
+/*------------------------------------------------------------------------------------------------*/
+/* One 1-D resampling: out[o] = sum_i in[i] * taps[i * up + pad0 - o * down]. */
+
+typedef struct {
+    const float *taps;
+    int k, up, down, pad0, n_in, n_out;
+} pass1d;
+
+/* Vertical passes of several terms at once: destination rows [o0, o1) of every term j (row o of term j at
+ * dst[j] + (o - o0) * stride) from source rows [s0, s1) (row i at src + (i - s0) * stride); rows outside
+ * [0, n_in) are zero, rows needed inside [0, n_in) must lie in [s0, s1). `width` (a multiple of CHUNK)
+ * floats per row. Up to MT (output row, term) targets share one sweep over their source rows, so each
+ * loaded vector feeds several multiply-adds. */
+
+#define MT 4
+#define SWEEP_VL 2                  /* Vectors per target and column block. */
+
+typedef struct {
+    float *dst;                     /* Destination row. */
+    float coef[MAX_TAPS + 8 * MT + 8]; /* Taps over the group's source rows [lo, hi), zeros where none. */
+} target;
+
+static inline __attribute__((always_inline)) void sweep(int nt, target *tg, const float *src, long lo, long hi, long s0,
+                                                        long stride, long width)
+{
+    for (long c = 0; c < width; c += SWEEP_VL * VL) {
+        vf acc[MT][SWEEP_VL];
+        for (int t = 0; t < nt; t++)
+            for (int v = 0; v < SWEEP_VL; v++) acc[t][v] = (vf){0};
+        for (long i = lo; i < hi; i++) {
+            const float *s = src + (i - s0) * stride + c;
+            vf x[SWEEP_VL];
+            for (int v = 0; v < SWEEP_VL; v++) x[v] = loadu(s + v * VL);
+            for (int t = 0; t < nt; t++) {
+                float w = tg[t].coef[i - lo];
+                for (int v = 0; v < SWEEP_VL; v++) acc[t][v] += w * x[v];
+            }
+        }
+        for (int t = 0; t < nt; t++)
+            for (int v = 0; v < SWEEP_VL; v++) storeu(tg[t].dst + c + v * VL, acc[t][v]);
+    }
+}
+
+static void vertical(const pass1d *p, int n_terms, const float *src, long s0, long s1, float *const *dst, long o0, long o1,
+                     long stride, long width)
+{
+    long rows_lo = max_l(s0, 0), rows_hi = min_l(s1, p[0].n_in);
+    int terms_per_group = n_terms < MT ? n_terms : MT;
+    int rows_per_group = MT / terms_per_group;
+    target tg[MT];
+    for (int j0 = 0; j0 < n_terms; j0 += terms_per_group) {
+        int nj = min_l(terms_per_group, n_terms - j0);
+        for (long r0 = o0; r0 < o1; r0 += rows_per_group) {
+            long r1 = min_l(r0 + rows_per_group, o1);
+
+            /* Source rows of the group, then each target's taps over them. */
+            long lo = rows_hi, hi = rows_lo;
+            for (long o = r0; o < r1; o++)
+                for (int j = j0; j < j0 + nj; j++) {
+                    long base = o * p[j].down - p[j].pad0;
+                    lo = min_l(lo, max_l(ceil_div(base, p[j].up), rows_lo));
+                    hi = max_l(hi, min_l(floor_div(base + p[j].k - 1, p[j].up) + 1, rows_hi));
+                }
+            int nt = 0;
+            for (long o = r0; o < r1; o++)
+                for (int j = j0; j < j0 + nj; j++, nt++) {
+                    long base = o * p[j].down - p[j].pad0;
+                    tg[nt].dst = dst[j] + (o - o0) * stride;
+                    for (long i = lo; i < hi; i++) {
+                        long m = i * p[j].up - base;
+                        tg[nt].coef[i - lo] = m >= 0 && m < p[j].k ? p[j].taps[m] : 0.0f;
+                    }
+                }
+            if (hi <= lo) { /* Nothing reaches these rows: zeros. */
+                for (int t = 0; t < nt; t++) memset(tg[t].dst, 0, width * sizeof(float));
+                continue;
+            }
+            switch (nt) {
+                case 1: sweep(1, tg, src, lo, hi, s0, stride, width); break;
+                case 2: sweep(2, tg, src, lo, hi, s0, stride, width); break;
+                case 3: sweep(3, tg, src, lo, hi, s0, stride, width); break;
+                default: sweep(4, tg, src, lo, hi, s0, stride, width); break;
+            }
+        }
+    }
+}
+
+/* out[t] = sum over sources j and taps m of taps_j[m] * x_j[t + m], for t in [0, n) rounded up to CHUNK
+ * (x_j readable that far, out writable that far). */
+static void fir(int n_src, const float *const *xs, const float *const *taps, const int *counts, float *out, long n)
+{
+    for (long t = 0; t < n; t += CHUNK) {
+        vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int j = 0; j < n_src; j++) {
+            const float *x = xs[j] + t;
+            for (int m = 0; m < counts[j]; m++) {
+                float c = taps[j][m];
+                a0 += c * loadu(x + m); a1 += c * loadu(x + m + VL);
+                a2 += c * loadu(x + m + 2 * VL); a3 += c * loadu(x + m + 3 * VL);
+            }
+        }
+        storeu(out + t, a0); storeu(out + t + VL, a1);
+        storeu(out + t + 2 * VL, a2); storeu(out + t + 3 * VL, a3);
+    }
+}
+
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector) && VL == 8
+#define HAVE_SHUFFLE 1
+#endif
+#endif
+
+/* out[2t] (+)= a[t], out[2t + 1] (+)= b[t] for t in [0, n). */
+static void interleave2(const float *a, const float *b, float *out, long n, int accumulate)
+{
+    long t = 0;
+#ifdef HAVE_SHUFFLE
+    for (; t + VL <= n; t += VL) {
+        vf x = loadu(a + t), y = loadu(b + t);
+        vf lo = __builtin_shufflevector(x, y, 0, 8, 1, 9, 2, 10, 3, 11);
+        vf hi = __builtin_shufflevector(x, y, 4, 12, 5, 13, 6, 14, 7, 15);
+        if (accumulate) { lo += loadu(out + 2 * t); hi += loadu(out + 2 * t + VL); }
+        storeu(out + 2 * t, lo); storeu(out + 2 * t + VL, hi);
+    }
+#endif
+    for (; t < n; t++) {
+        out[2 * t] = (accumulate ? out[2 * t] : 0.0f) + a[t];
+        out[2 * t + 1] = (accumulate ? out[2 * t + 1] : 0.0f) + b[t];
+    }
+}
+
+/* e[j] = in[2j], f[j] = in[2j + 1] for j in [0, n). */
+static void deinterleave2(const float *in, float *e, float *f, long n)
+{
+    long j = 0;
+#ifdef HAVE_SHUFFLE
+    for (; j + VL <= n; j += VL) {
+        vf a = loadu(in + 2 * j), b = loadu(in + 2 * j + VL);
+        storeu(e + j, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+        storeu(f + j, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+    }
+#endif
+    for (; j < n; j++) { e[j] = in[2 * j]; f[j] = in[2 * j + 1]; }
+}
+
+/*------------------------------------------------------------------------------------------------*/
+/* Horizontal passes as phases.
+ * Upsampling (down = 1): output o0 + up * t (o0 < up) only meets taps r + up * m with r = (pad0 - o0) mod up,
+ * at input t + m + c; input rows hold sample i at `margin` + i.
+ * Downsampling (up = 1, pad0 = 0): with x_q[j] = in[j * down + q], out[o] = sum over taps a * down + q of
+ * taps[a * down + q] * x_q[o + a]. */
+
+typedef struct {
+    int count[8];                   /* Taps per phase. */
+    long offset[8];                 /* Upsampling: margin + c of each phase. */
+    long len[8];                    /* Upsampling: outputs per phase. */
+    float taps[8][MAX_TAPS];
+} phases;
+
+static void make_up_phases(const pass1d *p, long margin, phases *ph)
+{
+    for (int o0 = 0; o0 < p->up; o0++) {
+        int r = ((p->pad0 - o0) % p->up + p->up) % p->up;
+        ph->count[o0] = 0;
+        for (int m = 0; r + p->up * m < p->k; m++)
+            ph->taps[o0][ph->count[o0]++] = p->taps[r + p->up * m];
+        ph->offset[o0] = margin + (r - p->pad0 + o0) / p->up;
+        ph->len[o0] = o0 < p->n_out ? ceil_div(p->n_out - o0, p->up) : 0;
+    }
+}
+
+static void make_down_phases(const pass1d *p, phases *ph)
+{
+    for (int q = 0; q < p->down; q++) {
+        ph->count[q] = 0;
+        for (int a = 0; a * p->down + q < p->k; a++)
+            ph->taps[q][ph->count[q]++] = p->taps[a * p->down + q];
+    }
+}
+
+/* One row: out[0, n_out) (+)= the upsampled `in`; `work` holds `up` rows of `work_stride` floats. */
+static void horizontal_up(const pass1d *p, const phases *ph, const float *in, float *out, float *work,
+                          long work_stride, int accumulate)
+{
+    for (int o0 = 0; o0 < p->up; o0++) {
+        const float *x = in + ph->offset[o0];
+        const float *taps = ph->taps[o0];
+        fir(1, &x, &taps, &ph->count[o0], work + o0 * work_stride, ph->len[o0]);
+    }
+    if (p->up == 2) {
+        interleave2(work, work + work_stride, out, p->n_out / 2, accumulate);
+        if (p->n_out & 1) out[p->n_out - 1] = (accumulate ? out[p->n_out - 1] : 0.0f) + work[p->n_out / 2];
+        return;
+    }
+    for (int o0 = 0; o0 < p->up; o0++) {
+        const float *w = work + o0 * work_stride;
+        if (accumulate) for (long t = 0; t < ph->len[o0]; t++) out[o0 + p->up * t] += w[t];
+        else for (long t = 0; t < ph->len[o0]; t++) out[o0 + p->up * t] = w[t];
+    }
+}
+
+/* One row: out[0, n_out) = the sum over terms j of the downsampled in[j]; `split` holds n_terms * down rows
+ * of `split_stride` floats. */
+static void horizontal_down(const pass1d *p, const phases *ph, int n_terms, const float *const *in, float *out,
+                            float *split, long split_stride)
+{
+    const float *xs[MAX_TERMS * 8];
+    const float *taps[MAX_TERMS * 8];
+    int counts[MAX_TERMS * 8];
+    int d = p[0].down, n = 0;
+    for (int j = 0; j < n_terms; j++) {
+        float *rows = split + (long)j * d * split_stride;
+        if (d == 2)
+            deinterleave2(in[j], rows, rows + split_stride, split_stride);
+        else if (d > 2)
+            for (int q = 0; q < d; q++)
+                for (long i = 0; i < split_stride; i++) rows[q * split_stride + i] = in[j][i * d + q];
+        for (int q = 0; q < d; q++, n++) {
+            xs[n] = d == 1 ? in[j] : rows + q * split_stride;
+            taps[n] = ph[j].taps[q];
+            counts[n] = ph[j].count[q];
+        }
+    }
+    fir(n, xs, taps, counts, out, p[0].n_out);
+}
+
+/*------------------------------------------------------------------------------------------------*/
+
+/* geom: in_h, in_w, up, down, num_up_terms, num_down_terms, strip_rows; then per up term the vertical and
+ * horizontal (k, pad0), per down term the vertical and horizontal k; then up_h, up_w, out_h, out_w.
+ * taps: all taps in the same order. Returns 0, or -1 when memory ran out, -2 for unsupported arguments. */
+int sg3_filtered_lrelu(const float *x, const float *bias, float *y, long num_planes, long channels, long first_plane,
+                       const int *geom, const float *taps, float slope, float clamp)
+{
+    int in_h = geom[0], in_w = geom[1], up = geom[2], down = geom[3];
+    int n_up = geom[4], n_down = geom[5], strip_rows = geom[6];
+    const int *g = geom + 7;
+    if (n_up < 1 || n_up > MAX_TERMS || n_down < 1 || n_down > MAX_TERMS || up < 1 || up > 8 || down < 1 || down > 8 || strip_rows < 1)
+        return -2;
+    pass1d vu[MAX_TERMS], hu[MAX_TERMS], vd[MAX_TERMS], hd[MAX_TERMS];
+    const int *tail = g + 4 * n_up + 2 * n_down;
+    int up_h = tail[0], up_w = tail[1], out_h = tail[2], out_w = tail[3];
+    const float *t = taps;
+    for (int j = 0; j < n_up; j++) {
+        vu[j] = (pass1d){t, g[4 * j], up, 1, g[4 * j + 1], in_h, up_h}; t += g[4 * j];
+        hu[j] = (pass1d){t, g[4 * j + 2], up, 1, g[4 * j + 3], in_w, up_w}; t += g[4 * j + 2];
+    }
+    for (int j = 0; j < n_down; j++) {
+        const int *gd = g + 4 * n_up + 2 * j;
+        vd[j] = (pass1d){t, gd[0], 1, down, 0, up_h, out_h}; t += gd[0];
+        hd[j] = (pass1d){t, gd[1], 1, down, 0, up_w, out_w}; t += gd[1];
+    }
+    int kdv = 0;
+    for (int j = 0; j < n_up; j++) if (vu[j].k < 1 || vu[j].k > MAX_TAPS || hu[j].k < 1 || hu[j].k > MAX_TAPS) return -2;
+    for (int j = 0; j < n_down; j++) {
+        if (vd[j].k < 1 || vd[j].k > MAX_TAPS || hd[j].k < 1 || hd[j].k > MAX_TAPS) return -2;
+        kdv = vd[j].k > kdv ? vd[j].k : kdv;
+    }
+
+    /* Phases of the horizontal passes. Input rows: sample i at `margin` + i, zeros around, long enough
+     * for every phase's reads. */
+    phases *ph_up = malloc(sizeof(phases) * (n_up + n_down));
+    if (!ph_up) return -1;
+    phases *ph_down = ph_up + n_up;
+    long margin = 0, in_need = in_w;
+    for (int j = 0; j < n_up; j++) {
+        make_up_phases(&hu[j], 0, &ph_up[j]);
+        for (int o0 = 0; o0 < up; o0++) {
+            long c = ph_up[j].offset[o0];
+            margin = max_l(margin, -c);
+            in_need = max_l(in_need, c + round_up(ph_up[j].len[o0], CHUNK) + ph_up[j].count[o0]);
+        }
+    }
+    for (int j = 0; j < n_up; j++) make_up_phases(&hu[j], margin, &ph_up[j]);
+    for (int j = 0; j < n_down; j++) make_down_phases(&hd[j], &ph_down[j]);
+
+    /* Row layouts and work buffers (one allocation, zeroed: every value ever read is finite). Only the
+     * activation rows of a strip are many; the vertical passes go a group of rows at a time. */
+    int kh_down = 0;
+    for (int j = 0; j < n_down; j++) kh_down = hd[j].k > kh_down ? hd[j].k : kh_down;
+    long in_stride = round_up(margin + in_need, CHUNK);
+    long split_stride = round_up(round_up(out_w, CHUNK) + ceil_div(kh_down, down), VL);
+    long act_stride = round_up(max_l(up_w, down * split_stride), CHUNK);
+    long act_width = round_up(up_w, CHUNK);
+    long act_rows = (long)(strip_rows - 1) * down + kdv;
+    long work_stride = round_up(max_l(up_w, out_w), CHUNK) + CHUNK;
+    long group = MT;                                     /* Rows per vertical group, at most. */
+    size_t floats = (size_t)in_h * in_stride            /* The plane plus bias, padded. */
+        + (size_t)n_up * group * in_stride               /* Vertically upsampled rows of one group, per term. */
+        + (size_t)act_rows * act_stride                  /* Upsampled rows of one strip (activation). */
+        + (size_t)n_down * group * act_stride            /* Vertically downsampled rows of one group, per term. */
+        + (size_t)n_down * down * split_stride           /* One row split into phases, per term. */
+        + (size_t)8 * work_stride;                       /* Phases of one upsampled row. */
+    float *mem = aligned_alloc(64, round_up((long)floats * 4, 64));
+    if (!mem) { free(ph_up); return -1; }
+    memset(mem, 0, floats * 4);
+    float *plane = mem;
+    float *vbuf[MAX_TERMS], *dbuf[MAX_TERMS];
+    float *next = plane + (size_t)in_h * in_stride;
+    for (int j = 0; j < n_up; j++, next += (size_t)group * in_stride) vbuf[j] = next;
+    float *act = next;
+    next += (size_t)act_rows * act_stride;
+    for (int j = 0; j < n_down; j++, next += (size_t)group * act_stride) dbuf[j] = next;
+    float *split = next;
+    float *work = split + (size_t)n_down * down * split_stride;
+    int has_clamp = clamp >= 0;
+    long group_up = n_up < MT ? MT / n_up : 1;
+    long group_down = n_down < MT ? MT / n_down : 1;
+
+    for (long p = 0; p < num_planes; p++) {
+        const float *xp = x + p * (long)in_h * in_w;
+        float *yp = y + p * (long)out_h * out_w;
+        float b = bias ? bias[(first_plane + p) % channels] : 0.0f;
+        for (long r = 0; r < in_h; r++) {
+            float *row = plane + r * in_stride + margin;
+            for (long c = 0; c < in_w; c++) row[c] = xp[r * in_w + c] + b;
+        }
+
+        for (long o0 = 0; o0 < out_h; o0 += strip_rows) {
+            long o1 = min_l(o0 + strip_rows, out_h);
+            long a0 = o0 * down, a1 = min_l((o1 - 1) * down + kdv, up_h);
+
+            /* Upsample a group of rows vertically (all terms in one sweep), then each row horizontally,
+             * summing the terms; leaky ReLU and clamp (the gain is in the vertical downsampling taps). */
+            for (long g0 = a0; g0 < a1; g0 += group_up) {
+                long g1 = min_l(g0 + group_up, a1);
+                vertical(vu, n_up, plane, 0, in_h, vbuf, g0, g1, in_stride, in_stride);
+                for (long r = g0; r < g1; r++) {
+                    float *row = act + (r - a0) * act_stride;
+                    for (int j = 0; j < n_up; j++)
+                        horizontal_up(&hu[j], &ph_up[j], vbuf[j] + (r - g0) * in_stride, row, work, work_stride, j > 0);
+                    for (long c = 0; c < up_w; c++) {
+                        float v = row[c] < 0 ? row[c] * slope : row[c];
+                        if (has_clamp) v = v > clamp ? clamp : v < -clamp ? -clamp : v;
+                        row[c] = v;
+                    }
+                }
+            }
+
+            /* Downsample a group of rows vertically (all terms in one sweep), then each row horizontally,
+             * summing the terms, straight into the output plane. */
+            for (long g0 = o0; g0 < o1; g0 += group_down) {
+                long g1 = min_l(g0 + group_down, o1);
+                vertical(vd, n_down, act, a0, a1, dbuf, g0, g1, act_stride, act_width);
+                for (long r = g0; r < g1; r++) {
+                    const float *rows[MAX_TERMS];
+                    for (int j = 0; j < n_down; j++) rows[j] = dbuf[j] + (r - g0) * act_stride;
+                    horizontal_down(hd, ph_down, n_down, rows, work, split, split_stride);
+                    memcpy(yp + r * out_w, work, out_w * sizeof(float));
+                }
+            }
+        }
+    }
+    free(mem);
+    free(ph_up);
+    return 0;
+}
