@@ -371,6 +371,20 @@ def test_conv_dtype_rounds_the_modulated_convolutions_only_inside_the_block():
         with sg3.ops.use_conv_dtype(torch.int8):
             pass
 
+def test_conv_dtype_keeps_float32_where_winograd_runs():
+    """Where the float32 Winograd path applies (StyleGAN3-T's 3x3 convolutions), it beats a direct bfloat16
+    convolution: use_conv_dtype leaves those alone."""
+    from sg3.ops.modulated_conv import modulated_conv2d_sg3
+    if not fast_conv.nnpack_available():
+        pytest.skip('this torch has no NNPACK')
+    x = _image([1, 32, 40, 40], seed=25).float()
+    w = _image([32, 32, 3, 3], seed=26).float()
+    s = _image([1, 32], seed=27).float() + 2
+    plain = modulated_conv2d_sg3(x, w, s, padding=1)
+    with sg3.ops.use_conv_dtype(torch.bfloat16):
+        assert torch.equal(modulated_conv2d_sg3(x, w, s, padding=1), plain)
+        assert not torch.equal(modulated_conv2d_sg3(x, w, s, padding=1, impl='ref'), plain) # Not Winograd: bfloat16.
+
 def test_bfloat16_support_answers_with_a_reason():
     ok, why = sg3.ops.bfloat16_support('cpu')
     assert isinstance(ok, bool) and 'bfloat16' in why
