@@ -4,11 +4,14 @@ application runs: fast ops where they pay on this device), measured side by side
 For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
 the largest difference between the two outputs, peak memory (VmHWM of a fresh process per
 configuration), and the achieved GFLOP/s of the modulated convolutions (multiply-adds counted from the
-shapes, 2 FLOP each). Prints a table and writes JSON.
+shapes, 2 FLOP each). Prints a table and writes JSON. Both paths run with the application's settings: its
+thread counts and memory settings (see --memory); the fast path uses the native kernels where they build
+(sg3/ops/native.py; SG3_NATIVE=0 measures without them).
 
     python benchmarks/bench_generator.py                      # everything (the 1024 px references take minutes)
     python benchmarks/bench_generator.py --skip-1024 --json out.json
     python benchmarks/bench_generator.py --networks sg3-t-256,builtin:sg3-t --repeats 5
+    python benchmarks/bench_generator.py --memory plain       # without the application's memory settings
 """
 
 import argparse
@@ -124,10 +127,12 @@ def worker(args) -> None:
     import numpy as np
     import torch
     import sg3.ops
+    import sg3.ops.native
 
-    # Threads as the application sets them; the allocator tuned only on request (--allocator).
+    # Threads and memory settings as the application sets them (unless --memory plain); huge pages for torch's
+    # allocator come from the environment the driver gives this process.
     threads = sg3.ops.configure_threads(args.threads)
-    allocator = sg3.ops.configure_allocator() if args.allocator else False
+    allocator = sg3.ops.configure_allocator() if args.memory == 'app' else False
     sg3.ops.set_default_impl('auto' if args.impl == 'fast' else args.impl) # 'fast' = what the application runs by default.
     G = build_network(args.network)
     if args.state:
@@ -152,7 +157,8 @@ def worker(args) -> None:
     result = dict(
         network=args.network, impl=args.impl, times=times, median=statistics.median(times),
         modconv_seconds=statistics.median(m[0] for m in modconv), modconv_macs=modconv[0][1],
-        peak_mb=peak_memory_mb(), threads=threads, allocator_tuned=allocator,
+        peak_mb=peak_memory_mb(), threads=threads, allocator_tuned=allocator, memory=args.memory,
+        huge_pages=os.environ.get('THP_MEM_ALLOC_ENABLE') == '1', native_kernels=sg3.ops.native.status(),
         output_std=float(img.std()), output_absmax=float(img.abs().max()))
     result['modconv_gflops'] = 2 * result['modconv_macs'] / result['modconv_seconds'] / 1e9
     print(json.dumps(result))
@@ -183,10 +189,14 @@ def run_worker(network: str, impl: str, repeats: int, warmup: int, state: str | 
         cmd += ['--state', state]
     if opts.threads:
         cmd += ['--threads', str(opts.threads)]
-    if opts.allocator:
-        cmd += ['--allocator']
+    cmd += ['--memory', opts.memory]
+    env = dict(os.environ)
+    if opts.memory == 'app':
+        env['THP_MEM_ALLOC_ENABLE'] = '1' # As visualizer.py sets it.
+    else:
+        env.pop('THP_MEM_ALLOC_ENABLE', None)
     load_before = load_average()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
     if proc.returncode != 0:
         reason = f'killed by signal {-proc.returncode} (out of memory?)' if proc.returncode < 0 else proc.stderr[-4000:]
         raise RuntimeError(f'worker for {network} ({impl}) failed: {reason}')
@@ -247,7 +257,9 @@ def main() -> None:
     parser.add_argument('--json', metavar='OUT', help='write the results to this JSON file')
     parser.add_argument('--skip-1024', action='store_true', help='leave out the 1024 px networks (a quick run)')
     parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
-    parser.add_argument('--allocator', action='store_true', help='keep freed memory for reuse in both paths (sg3.ops.configure_allocator; peak memory then includes fragmentation)')
+    parser.add_argument('--memory', choices=['app', 'plain'], default='app', help="'app' (default): both paths with the "
+        "application's memory settings (huge pages for torch's allocator, sg3.ops.configure_allocator: freed memory kept for "
+        "reuse, so peak memory includes what is kept); 'plain': the C library's and torch's defaults")
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--calibrate', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--network', help=argparse.SUPPRESS)
