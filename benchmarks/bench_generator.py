@@ -4,14 +4,14 @@ application runs: fast ops where they pay on this device), measured side by side
 For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
 the largest difference between the two outputs, peak memory (VmHWM of a fresh process per
 configuration), and the achieved GFLOP/s of the modulated convolutions (multiply-adds counted from the
-shapes, 2 FLOP each). Prints a table and writes JSON. Both paths run with the application's settings: its
-thread counts and memory settings (see --memory); the fast path uses the native kernels where they build
-(sg3/ops/native.py; SG3_NATIVE=0 measures without them).
+shapes, 2 FLOP each). Prints a table and writes JSON. Both paths run with the application's thread counts
+and the same memory settings (--memory: plain by default, or the application's); the fast path uses the
+native kernels where they build (sg3/ops/native.py; SG3_NATIVE=0 measures without them).
 
     python benchmarks/bench_generator.py                      # everything (the 1024 px references take minutes)
     python benchmarks/bench_generator.py --skip-1024 --json out.json
     python benchmarks/bench_generator.py --networks sg3-t-256,builtin:sg3-t --repeats 5
-    python benchmarks/bench_generator.py --memory plain       # without the application's memory settings
+    python benchmarks/bench_generator.py --memory app         # both paths with the application's memory settings
 """
 
 import argparse
@@ -129,8 +129,8 @@ def worker(args) -> None:
     import sg3.ops
     import sg3.ops.native
 
-    # Threads and memory settings as the application sets them (unless --memory plain); huge pages for torch's
-    # allocator come from the environment the driver gives this process.
+    # Threads as the application sets them; its memory settings with --memory app (huge pages for torch's
+    # allocator come from the environment the driver gives this process).
     threads = sg3.ops.configure_threads(args.threads)
     allocator = sg3.ops.configure_allocator() if args.memory == 'app' else False
     sg3.ops.set_default_impl('auto' if args.impl == 'fast' else args.impl) # 'fast' = what the application runs by default.
@@ -257,9 +257,10 @@ def main() -> None:
     parser.add_argument('--json', metavar='OUT', help='write the results to this JSON file')
     parser.add_argument('--skip-1024', action='store_true', help='leave out the 1024 px networks (a quick run)')
     parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
-    parser.add_argument('--memory', choices=['app', 'plain'], default='app', help="'app' (default): both paths with the "
-        "application's memory settings (huge pages for torch's allocator, sg3.ops.configure_allocator: freed memory kept for "
-        "reuse, so peak memory includes what is kept); 'plain': the C library's and torch's defaults")
+    parser.add_argument('--memory', choices=['plain', 'app'], default='plain', help="'plain' (default): the C library's and "
+        "torch's memory defaults, as NVIDIA's code runs; 'app': both paths with the application's memory settings (huge pages "
+        "for torch's allocator, sg3.ops.configure_allocator: freed memory kept for reuse, so peak memory includes what is "
+        "kept; the 1024 px reference then peaks near 24 GB)")
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--calibrate', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--network', help=argparse.SUPPRESS)
