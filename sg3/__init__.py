@@ -29,6 +29,10 @@ def resolve_device(device: str | torch.device = 'auto') -> torch.device:
         return torch.device('cpu')
     if kind == 'cuda' and not torch.cuda.is_available():
         raise Sg3Error(f'device {device!r} was asked for, but this PyTorch has no usable CUDA device; use cpu or auto')
+    if kind == 'cuda' and ':' in str(device):
+        index = str(device).split(':', 1)[1]
+        if not index.isdigit() or int(index) >= torch.cuda.device_count():
+            raise Sg3Error(f'device {device!r}: expected cuda:N with N from 0 to {torch.cuda.device_count() - 1} (CUDA devices present)')
     if kind == 'mps' and not torch.backends.mps.is_available():
         raise Sg3Error(f'device {device!r} was asked for, but MPS is not available on this machine; use cpu or auto')
     return torch.device(device)

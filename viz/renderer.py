@@ -58,20 +58,13 @@ def default_load(source: str, device: str, key: str | None, progress: Callable[[
 
 
 def resolve_device(name: str) -> str:
-    """'auto' -> 'cuda' if available, else 'mps' if available, else 'cpu'. Checks explicit devices exist."""
-    mps = getattr(torch.backends, 'mps', None)
-    has_mps = mps is not None and mps.is_available()
-    if name == 'auto':
-        return 'cuda' if torch.cuda.is_available() else 'mps' if has_mps else 'cpu'
-    if name.startswith('cuda'):
-        if not torch.cuda.is_available():
-            raise RenderError(f'device {name!r}: CUDA is not available in this torch build or on this machine; expected auto or cpu')
-        index = int(name.split(':')[1]) if ':' in name else 0
-        if index >= torch.cuda.device_count():
-            raise RenderError(f'device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present')
-    if name == 'mps' and not has_mps:
-        raise RenderError("device 'mps': Apple's Metal backend is not available here; expected auto or cpu")
-    return name
+    """sg3.resolve_device ('auto' -> cuda, else mps, else cpu; explicit devices must exist) as a string; a device
+    this machine lacks is a RenderError, shown in the image area."""
+    import sg3
+    try:
+        return str(sg3.resolve_device(name))
+    except sg3.Sg3Error as e:
+        raise RenderError(str(e)) from None
 
 
 def format_error(e: BaseException) -> str:

@@ -148,6 +148,16 @@ def test_unknown_builtin_and_bad_device():
         with pytest.raises(Sg3Error, match='no usable CUDA'):
             sg3.resolve_device('cuda')
 
+def test_cuda_index_must_name_a_present_device(monkeypatch):
+    """cuda:N beyond the devices present (simulated: one CUDA device) or not a number is refused by name;
+    the viewer shows the same message."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 1)
+    assert sg3.resolve_device('cuda:0') == torch.device('cuda:0')
+    for bad in ['cuda:1', 'cuda:x']:
+        with pytest.raises(Sg3Error, match=f"device '{bad}': expected cuda:N with N from 0 to 0"):
+            sg3.resolve_device(bad)
+
 def test_auto_device_falls_back_to_cpu_without_accelerators():
     expected = 'cuda' if torch.cuda.is_available() else 'mps' if torch.backends.mps.is_available() else 'cpu'
     assert sg3.resolve_device('auto').type == expected

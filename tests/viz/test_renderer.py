@@ -16,7 +16,7 @@ from viz import render_ops
 from viz.protocol import (LatentArgs, LayerArgs, NetworkArgs, NoiseArgs, PerformanceArgs, RenderArgs, RenderResult,
     StyleMixArgs, TransformArgs, TruncationArgs)
 from viz.render_worker import RenderWorker
-from viz.renderer import Renderer, default_load, resolve_device
+from viz.renderer import Renderer, RenderError, default_load, resolve_device
 from tests.reference import load_reference
 
 Z_DIM = 8
@@ -609,3 +609,15 @@ def test_renderer_and_worker_import_no_gui_modules():
         '[m for m in sys.modules if m.startswith("viz.widgets")]; print(bad); sys.exit(1 if bad else 0)')
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=str(__import__('pathlib').Path(__file__).parents[2]))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_unavailable_devices_are_render_errors_with_sg3s_message(monkeypatch):
+    """The renderer resolves devices through sg3.resolve_device: same messages, as RenderError."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 1)
+    assert resolve_device('cuda:0') == 'cuda:0'
+    with pytest.raises(RenderError, match="device 'cuda:1': expected cuda:N with N from 0 to 0"):
+        resolve_device('cuda:1')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(RenderError, match="device 'cuda' was asked for, but this PyTorch has no usable CUDA device"):
+        resolve_device('cuda')
