@@ -225,6 +225,8 @@ class NativeFilteredLreluPlan:
     in strips of output rows whose upsampled rows fit `cache_bytes`; blocks of planes go to the worker
     threads. CPU, float32, contiguous input only."""
 
+    MAX_FACTOR, MAX_TERMS, MAX_TAPS = 8, 16, 256 # The kernel's limits (filtered_lrelu.c).
+
     def __init__(self, lib, shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter,
         cache_bytes = 512 << 10,    # Target size of one strip's upsampled rows (fits a core's L2 cache).
     ):
@@ -234,6 +236,10 @@ class NativeFilteredLreluPlan:
         self.slope = float(slope)
         self.clamp = -1.0 if clamp is None else float(clamp) / float(gain) # The kernel reads < 0 as no clamp.
         vert_up, horz_up, vert_down, horz_down = resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, torch.float32)
+        longest = max(len(spec.taps) for spec in vert_up + horz_up + vert_down + horz_down)
+        if max(up, down) > self.MAX_FACTOR or max(len(vert_up), len(vert_down)) > self.MAX_TERMS or longest > self.MAX_TAPS:
+            raise NotImplementedError(f'the native kernel takes factors up to {self.MAX_FACTOR}, {self.MAX_TERMS} separable terms '
+                f'and {self.MAX_TAPS} taps per pass; got up={up}, down={down}, {len(vert_up)}/{len(vert_down)} terms, {longest} taps')
         up_h, up_w = vert_up[0].n_out, horz_up[0].n_out
         self.out_h, self.out_w = vert_down[0].n_out, horz_down[0].n_out
         k_down = max(len(spec.taps) for spec in vert_down)
@@ -286,9 +292,14 @@ def get_plan(x, fu, fd, up, down, padding, gain, slope, clamp, flip_filter) -> '
     lib = native.library() if x.device.type == 'cpu' and x.dtype == torch.float32 and native.enabled() else None
     key = (tuple(x.shape), x.device, x.dtype, filter_key(fu), filter_key(fd), up, down,
         parse_padding(padding), float(gain), float(slope), None if clamp is None else float(clamp), bool(flip_filter), lib is not None)
-    if lib is not None:
-        return _plans.get(key, lambda: NativeFilteredLreluPlan(lib, x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, **NATIVE_TUNING))
-    return _plans.get(key, lambda: FilteredLreluPlan(x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, x.device, x.dtype, **TUNING))
+    def make():
+        if lib is not None:
+            try:
+                return NativeFilteredLreluPlan(lib, x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, **NATIVE_TUNING)
+            except NotImplementedError:
+                pass # Beyond the kernel's limits: the PyTorch plan.
+        return FilteredLreluPlan(x.shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter, x.device, x.dtype, **TUNING)
+    return _plans.get(key, make)
 
 def _bias_act_clamp(x, b, gain, slope, clamp):
     """The case without resampling (StyleGAN3's ToRGB layer): elementwise, in place on one new tensor."""

@@ -195,6 +195,20 @@ def test_native_kernel_in_strips_and_on_worker_threads(shape, strip_rows):
     assert results[0].shape == want.shape and out_h > strip_rows
     np.testing.assert_allclose(_np(results[0]), want, rtol=0, atol=2e-6 * np.abs(want).max())
 
+def test_calls_beyond_the_native_kernels_limits_take_the_pytorch_plan():
+    """Factors above 8 (or more than 256 taps, 16 terms) are beyond the C kernel: same results via PyTorch."""
+    if native.library() is None:
+        pytest.skip(native.status())
+    x = _image([1, 2, 5, 6], seed=28).float()
+    fu = _filter(('1d', 18), seed=29)
+    args = dict(up=9, down=1, padding=[8, 9, 8, 9], gain=1.3, slope=0.2, clamp=None, flip_filter=False)
+    plan = fast_filtered_lrelu.get_plan(x, fu, None, **args)
+    assert isinstance(plan, fast_filtered_lrelu.FilteredLreluPlan)
+    want = filtered_lrelu_np(_np(x.double()), _np(fu), None, None, **args)
+    np.testing.assert_allclose(_np(filtered_lrelu(x, fu, None, impl='fast', **args)), want, rtol=0, atol=2e-6 * np.abs(want).max())
+    with pytest.raises(NotImplementedError, match='up=9'):
+        fast_filtered_lrelu.NativeFilteredLreluPlan(native.library(), x.shape, fu, None, **args)
+
 def test_native_kernels_build_where_a_compiler_exists():
     """Where a C compiler exists (CI installs one), the kernels must build: the fallback is not the norm."""
     import shutil
