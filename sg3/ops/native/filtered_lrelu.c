@@ -42,11 +42,12 @@ typedef struct {
 /* Vertical passes of several terms at once: destination rows [o0, o1) of every term j (row o of term j at
  * dst[j] + (o - o0) * stride) from source rows [s0, s1) (row i at src + (i - s0) * stride); rows outside
  * [0, n_in) are zero, rows needed inside [0, n_in) must lie in [s0, s1). `width` (a multiple of CHUNK)
- * floats per row. Up to MT (output row, term) targets share one sweep over their source rows, so each
- * loaded vector feeds several multiply-adds. */
+ * floats per row. One sweep over the source rows serves up to MT (output row, term) targets: two rows of
+ * a single term, or up to MT terms of one row, so that each loaded vector feeds several multiply-adds and
+ * at least 8 independent sums hide the FMA latency. */
 
 #define MT 4
-#define SWEEP_VL 2                  /* Vectors per target and column block. */
+#define SWEEP_VL 4                  /* Vectors per target and column block. */
 
 typedef struct {
     float *dst;                     /* Destination row. */
@@ -74,12 +75,15 @@ static inline __attribute__((always_inline)) void sweep(int nt, target *tg, cons
     }
 }
 
+/* Output rows per sweep of `n_terms` terms (two rows share most source rows; more would add zero taps). */
+static int rows_per_sweep(int n_terms) { return n_terms == 1 ? 2 : 1; }
+
 static void vertical(const pass1d *p, int n_terms, const float *src, long s0, long s1, float *const *dst, long o0, long o1,
                      long stride, long width)
 {
     long rows_lo = max_l(s0, 0), rows_hi = min_l(s1, p[0].n_in);
     int terms_per_group = n_terms < MT ? n_terms : MT;
-    int rows_per_group = MT / terms_per_group;
+    int rows_per_group = rows_per_sweep(n_terms);
     target tg[MT];
     for (int j0 = 0; j0 < n_terms; j0 += terms_per_group) {
         int nj = min_l(terms_per_group, n_terms - j0);
@@ -123,17 +127,26 @@ static void vertical(const pass1d *p, int n_terms, const float *src, long s0, lo
 static void fir(int n_src, const float *const *xs, const float *const *taps, const int *counts, float *out, long n)
 {
     for (long t = 0; t < n; t += CHUNK) {
-        vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        /* Two sets of accumulators (even and odd taps): eight independent sums hide the FMA latency. */
+        vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
         for (int j = 0; j < n_src; j++) {
             const float *x = xs[j] + t;
-            for (int m = 0; m < counts[j]; m++) {
+            int m = 0;
+            for (; m + 1 < counts[j]; m += 2) {
+                float c = taps[j][m], d = taps[j][m + 1];
+                a0 += c * loadu(x + m); a1 += c * loadu(x + m + VL);
+                a2 += c * loadu(x + m + 2 * VL); a3 += c * loadu(x + m + 3 * VL);
+                b0 += d * loadu(x + m + 1); b1 += d * loadu(x + m + 1 + VL);
+                b2 += d * loadu(x + m + 1 + 2 * VL); b3 += d * loadu(x + m + 1 + 3 * VL);
+            }
+            if (m < counts[j]) {
                 float c = taps[j][m];
                 a0 += c * loadu(x + m); a1 += c * loadu(x + m + VL);
                 a2 += c * loadu(x + m + 2 * VL); a3 += c * loadu(x + m + 3 * VL);
             }
         }
-        storeu(out + t, a0); storeu(out + t + VL, a1);
-        storeu(out + t + 2 * VL, a2); storeu(out + t + 3 * VL, a3);
+        storeu(out + t, a0 + b0); storeu(out + t + VL, a1 + b1);
+        storeu(out + t + 2 * VL, a2 + b2); storeu(out + t + 3 * VL, a3 + b3);
     }
 }
 
@@ -337,8 +350,7 @@ int sg3_filtered_lrelu(const float *x, const float *bias, float *y, long num_pla
     float *split = next;
     float *work = split + (size_t)n_down * down * split_stride;
     int has_clamp = clamp >= 0;
-    long group_up = n_up < MT ? MT / n_up : 1;
-    long group_down = n_down < MT ? MT / n_down : 1;
+    long group_up = rows_per_sweep(n_up), group_down = rows_per_sweep(n_down);
 
     for (long p = 0; p < num_planes; p++) {
         const float *xp = x + p * (long)in_h * in_w;
