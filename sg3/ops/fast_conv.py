@@ -4,6 +4,8 @@ about 1e-5 relative in float32), anything else through torch's own convolution."
 
 import torch
 
+from sg3.ops import _workspace as workspace
+
 _nnpack_ok = None
 
 #----------------------------------------------------------------------------
@@ -59,7 +61,8 @@ def _conv1x1(x: torch.Tensor, w: torch.Tensor, groups: int) -> torch.Tensor:
     out_channels = w.shape[0]
     xs = x.reshape(batch_size, groups, in_channels // groups, h * w_).transpose(0, 1) # [G, N, I/G, HW]
     ws = w.reshape(groups, 1, out_channels // groups, in_channels // groups)            # [G, 1, O/G, I/G]
-    out = torch.matmul(ws, xs)                                                          # [G, N, O/G, HW]
+    out = workspace.empty([groups, batch_size, out_channels // groups, h * w_], x.device, x.dtype)
+    torch.matmul(ws, xs, out=out)                                                       # [G, N, O/G, HW]
     return out.transpose(0, 1).reshape(batch_size, out_channels, h, w_)
 
 def _conv2d_bands(x: torch.Tensor, w: torch.Tensor, padding: int, band_elems: int) -> torch.Tensor:
@@ -72,7 +75,7 @@ def _conv2d_bands(x: torch.Tensor, w: torch.Tensor, padding: int, band_elems: in
         return torch._nnpack_spatial_convolution(x.contiguous(), w, None, [padding, padding])
 
     # Each band of output rows reads its input rows plus a halo of 2, zero rows beyond the image.
-    out = torch.empty([batch_size, w.shape[0], out_h, in_w + 2 * padding - 2], dtype=x.dtype, device=x.device)
+    out = workspace.empty([batch_size, w.shape[0], out_h, in_w + 2 * padding - 2], x.device, x.dtype)
     for r0 in range(0, out_h, band):
         r1 = min(r0 + band, out_h)
         lo, hi = r0 - padding, r1 - padding + 2

@@ -160,7 +160,7 @@ class FilteredLreluPlan:
         src = src.view(rows, num_planes * lin.length)
 
         # Strips of blocks of planes are independent: run them on the worker threads.
-        result = torch.empty([num_planes, self.out_h, self.out_w], dtype=dtype, device=device)
+        result = workspace.empty([num_planes, self.out_h, self.out_w], device, dtype)
         parallel.run_chunks(lambda item: self._run_strip(item, src, result), self.num_items)
         return result.view(batch_size, channels, self.out_h, self.out_w)
 
@@ -261,7 +261,7 @@ class NativeFilteredLreluPlan:
         num_planes = batch_size * channels
         x = x.contiguous()
         b = None if b is None else b.detach().to(torch.float32).contiguous()
-        y = torch.empty([batch_size, channels, self.out_h, self.out_w], dtype=torch.float32)
+        y = workspace.empty([batch_size, channels, self.out_h, self.out_w], x.device, torch.float32)
         plane_in, plane_out = x[0, 0].numel(), self.out_h * self.out_w
         num_chunks = min(num_planes, 4 * torch.get_num_threads())
         per_chunk = -(-num_planes // num_chunks)

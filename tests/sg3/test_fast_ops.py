@@ -511,3 +511,21 @@ def test_release_workspace_frees_buffers_of_this_thread():
     sg3.ops.release_workspace()
 
 #----------------------------------------------------------------------------
+
+def test_large_outputs_are_marked_for_huge_pages(monkeypatch):
+    """workspace.empty: a plain empty tensor; on Linux, large CPU ones get MADV_HUGEPAGE over the whole pages
+    inside them (before anything touches them), small ones nothing."""
+    calls = []
+    monkeypatch.setattr(_workspace, '_madvise', lambda start, length, advice: calls.append((start, length, advice)))
+    monkeypatch.setattr(_workspace.sys, 'platform', 'linux')
+    small = _workspace.empty([16, 16], 'cpu', torch.float32)
+    assert small.shape == (16, 16) and small.dtype == torch.float32 and not calls
+    big = _workspace.empty([3, 1000, 1001], 'cpu', torch.float32)
+    assert big.shape == (3, 1000, 1001) and big.is_contiguous()
+    (start, length, advice), = calls
+    begin, end = big.data_ptr(), big.data_ptr() + big.numel() * 4
+    assert advice == _workspace.MADV_HUGEPAGE and start % 4096 == 0 and length % 4096 == 0
+    assert begin <= start < begin + 4096 and end - 4096 < start + length <= end
+    monkeypatch.setattr(_workspace.sys, 'platform', 'darwin')
+    _workspace.empty([3, 1000, 1001], 'cpu', torch.float32)
+    assert len(calls) == 1
