@@ -510,7 +510,6 @@ def test_release_workspace_frees_buffers_of_this_thread():
     assert buf.numel() == 10 and torch.equal(buf, torch.zeros(10))
     sg3.ops.release_workspace()
 
-#----------------------------------------------------------------------------
 
 def test_large_outputs_are_marked_for_huge_pages(monkeypatch):
     """workspace.empty: a plain empty tensor; on Linux, large CPU ones get MADV_HUGEPAGE over the whole pages
@@ -529,3 +528,5 @@ def test_large_outputs_are_marked_for_huge_pages(monkeypatch):
     monkeypatch.setattr(_workspace.sys, 'platform', 'darwin')
     _workspace.empty([3, 1000, 1001], 'cpu', torch.float32)
     assert len(calls) == 1
+
+#----------------------------------------------------------------------------
