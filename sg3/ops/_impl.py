@@ -28,23 +28,27 @@ def set_default_impl(impl: str) -> None:
     global _default
     _default = _check(impl)
 
-def get_default_impl() -> str:
-    """The implementation in effect on this thread: the innermost `use_impl`, else the process default."""
-    stack = getattr(_local, 'stack', None)
-    return stack[-1] if stack else _default
-
 @contextlib.contextmanager
-def use_impl(impl: str):
-    """Within the block, ops on this thread called with impl='auto' use `impl`."""
-    _check(impl)
-    stack = getattr(_local, 'stack', None)
-    if stack is None:
-        stack = _local.stack = []
-    stack.append(impl)
+def _pushed(name: str, value):
+    """Within the block, `value` is the innermost entry of this thread's stack `name`."""
+    stack = _local.__dict__.setdefault(name, [])
+    stack.append(value)
     try:
         yield
     finally:
         stack.pop()
+
+def _innermost(name: str, default):
+    stack = _local.__dict__.get(name)
+    return stack[-1] if stack else default
+
+def get_default_impl() -> str:
+    """The implementation in effect on this thread: the innermost `use_impl`, else the process default."""
+    return _innermost('impls', _default)
+
+def use_impl(impl: str):
+    """Within the block (a context manager), ops on this thread called with impl='auto' use `impl`."""
+    return _pushed('impls', _check(impl))
 
 def resolve(impl: str, x: torch.Tensor, *tensors, fast_pays: bool = True) -> str:
     """'ref' or 'fast' for one call. 'auto' picks fast on the CPU for float32/float64 without autograd,
@@ -62,26 +66,18 @@ def resolve(impl: str, x: torch.Tensor, *tensors, fast_pays: bool = True) -> str
 
 #----------------------------------------------------------------------------
 
-@contextlib.contextmanager
 def use_conv_dtype(dtype: torch.dtype | None):
-    """Within the block, the modulated convolutions on this thread run in `dtype` (inputs and weights rounded
-    to it, results returned in the input's dtype); None = the input's own dtype. For previews: bfloat16 halves
-    the cost of the convolutions where the hardware has bfloat16 arithmetic (see bfloat16_support)."""
+    """Within the block (a context manager), the modulated convolutions on this thread run in `dtype` (inputs
+    and weights rounded to it, results returned in the input's dtype); None = the input's own dtype. For
+    previews: bfloat16 halves the cost of the convolutions where the hardware has bfloat16 arithmetic (see
+    bfloat16_support); convolutions that run as float32 Winograd stay float32 (faster still)."""
     if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise ValueError(f'convolution dtype {dtype!r}: expected a floating-point torch.dtype or None')
-    stack = getattr(_local, 'conv_dtypes', None)
-    if stack is None:
-        stack = _local.conv_dtypes = []
-    stack.append(dtype)
-    try:
-        yield
-    finally:
-        stack.pop()
+    return _pushed('conv_dtypes', dtype)
 
 def get_conv_dtype() -> torch.dtype | None:
     """The modulated convolutions' dtype in effect on this thread (None = the input's own)."""
-    stack = getattr(_local, 'conv_dtypes', None)
-    return stack[-1] if stack else None
+    return _innermost('conv_dtypes', None)
 
 def bfloat16_support(device) -> tuple[bool, str]:
     """(True, why) where bfloat16 convolutions run natively and faster than float32 on `device`, else
