@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.viz.test_app_e2e import (centre, click, park_mouse, rendered, shown_image, start, submitted, tiny_network,  # noqa: F401
+from tests.viz.test_app_e2e import (centre, click, drag, park_mouse, rendered, shown_image, start, submitted, tiny_network,  # noqa: F401
     xdo)
 from viz import render_analysis
 from viz.renderer import Renderer
@@ -86,11 +86,7 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         _rect, clip, zoom = app.last_view()
         x0, y0 = clip[0] + clip[2] // 2, clip[1] + clip[3] // 2
         mark = len(app.lines)
-        xdo('mousemove', '--window', app.wid, x0, y0)
-        xdo('mousedown', 3)
-        for step in range(1, 6):
-            xdo('mousemove', '--window', app.wid, x0 + 9 * step, y0 + 4 * step)
-        xdo('mouseup', 3)
+        drag(app, [(x0 + 9 * step, y0 + 4 * step) for step in range(6)], button=3)
         app.wait_for(submitted(lambda a: a.analysis.eq_mode == 'eqt_frac' and a.transform.x > 0), start=mark, what='drag request')
         time.sleep(0.3)
         requests = [r for r in (submitted(lambda a: True)(line) for line in app.lines[mark:]) if r]

@@ -134,6 +134,17 @@ def click(app, x, y, button=1):
     xdo('mouseup', button)
 
 
+def drag(app, points, button=1, release=True):
+    """Press `button` at the first point (window coordinates), move through the others, release unless told not to."""
+    (x, y), *rest = points
+    xdo('mousemove', '--window', app.wid, int(x), int(y))
+    xdo('mousedown', button)
+    for x, y in rest:
+        xdo('mousemove', '--window', app.wid, int(x), int(y))
+    if release:
+        xdo('mouseup', button)
+
+
 def centre(rect):
     return ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
 
@@ -261,11 +272,7 @@ def test_seed_slider_capture_bad_path_and_clean_exit(xdisplay, xdotool, tiny_net
         mark = len(app.lines)
         x0, y0, x1, y1 = app.item('Psi##trunc/##slider')
         yc = (y0 + y1) / 2
-        xdo('mousemove', '--window', app.wid, int(x0 + 0.67 * (x1 - x0)), int(yc))
-        xdo('mousedown', 1)
-        xdo('mousemove', '--window', app.wid, int(x0 + 0.45 * (x1 - x0)), int(yc))
-        xdo('mousemove', '--window', app.wid, int(x0 + 0.25 * (x1 - x0)), int(yc))
-        xdo('mouseup', 1)
+        drag(app, [(x0 + f * (x1 - x0), yc) for f in (0.67, 0.45, 0.25)])
         _, (stamp, args_psi) = app.wait_for(submitted(lambda a: a.truncation.psi < 0.5 and a.latent.x == 42.0),
             start=mark, what='request with psi < 0.5')
         # The last request of the drag is the one shown.
@@ -333,10 +340,7 @@ def test_seed_slider_capture_bad_path_and_clean_exit(xdisplay, xdotool, tiny_net
         # The image point under the cursor stays (within a pixel of the new zoom).
         assert abs((cx - rect[0]) / zoom - (cx - rect2[0]) / zoom2) < 1 and abs((cy - rect[1]) / zoom - (cy - rect2[1]) / zoom2) < 1
         mark = len(app.lines)
-        xdo('mousedown', 2)
-        xdo('mousemove', '--window', app.wid, cx + 20, cy + 10)
-        xdo('mousemove', '--window', app.wid, cx + 40, cy + 30)
-        xdo('mouseup', 2)
+        drag(app, [(cx, cy), (cx + 20, cy + 10), (cx + 40, cy + 30)], button=2)
         app.wait_for(lambda l: (v := parse_view(l)) and v[0][:2] == [rect2[0] + 40, rect2[1] + 30], start=mark, what='panned view')
         xdo('key', 'f')                                 # Back to fit.
         app.wait_for(lambda l: (v := parse_view(l)) and v[0] == rect, start=mark, what='fit view')
@@ -444,10 +448,7 @@ def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay
         _rect, clip, _zoom = app.last_view()
         x, y = clip[0] + clip[2] // 2, clip[1] + clip[3] // 2
         mark = len(app.lines)
-        xdo('mousemove', '--window', app.wid, x, y)
-        xdo('mousedown', 1)
-        for step in range(1, 4):
-            xdo('mousemove', '--window', app.wid, x + 15 * step, y)
+        drag(app, [(x + 15 * step, y) for step in range(4)], release=False)
         app.wait_for(submitted(lambda a: a.performance.interacting), start=mark, what='a preview request')
         time.sleep(0.3)
         stamps = [s for s in (submitted(lambda a: True)(line) for line in app.lines[mark:]) if s]
