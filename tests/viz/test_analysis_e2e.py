@@ -11,7 +11,7 @@ import pytest
 
 from tests.viz.test_app_e2e import (centre, click, drag, park_mouse, rendered, shown_image, start, submitted, tiny_network,  # noqa: F401
     xdo)
-from viz import render_analysis
+from viz import analysis_pictures
 from viz.renderer import Renderer
 from viz.widgets.equivariance import format_psnr
 
@@ -114,7 +114,7 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         assert shown.shape == expected.image.shape
         p = next(p for p in view.panels if p.name == 'error')
         heat = shown[p.y:p.y + p.height, p.x:p.x + p.width].astype(int)
-        oracle = render_analysis.error_heatmap(view.error_map, view.mask, view.scale_max).astype(int)
+        oracle = analysis_pictures.error_heatmap(view.error_map, view.mask, view.scale_max).astype(int)
         assert np.abs(heat - oracle).max() <= 2, 'the heatmap in the window differs from the renderer\'s error map'
         assert len(np.unique(oracle.reshape(-1, 3), axis=0)) > 20      # A real heatmap, not a flat panel.
 

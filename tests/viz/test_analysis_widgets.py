@@ -168,7 +168,7 @@ def test_spectrum_settings_and_views_exclude_each_other(gui):
 
 
 def test_spectrum_view_text_average_job_and_export(gui, tmp_path):
-    from viz import render_analysis
+    from viz import analysis_pictures
     from sg3 import spectra
     both = Both()
     gui.click(both, 'spectrum/Show spectrum##spectrum')
@@ -176,7 +176,7 @@ def test_spectrum_view_text_average_job_and_export(gui, tmp_path):
     spectrum = spectra.power_spectrum(torch.randn(1, 3, 16, 16), sampling_rate=16)
     design = spectra.LayerDesign(name='L1', sampling_rate=16, cutoff=4.0, stopband=8.0, half_width=4.0, size=(16, 16),
         margin=0, nyquist=8.0, channels=3)
-    _image, view = render_analysis.spectrum_view(spectrum, design, 'L1', 'this latent', None, (-40.0, 20.0))
+    _image, view = analysis_pictures.spectrum_view(spectrum, design, 'L1', 'this latent', None, (-40.0, 20.0))
     result = with_analysis(spectrum=view)
     gui.frame(both, result=result)
     assert gui.shown('f_c 4  f_t 8  s/2 8 cycles per image (separable filter)')

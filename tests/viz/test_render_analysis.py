@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from sg3 import equivariance, networks_stylegan2, networks_stylegan3, spectra
+from viz import analysis_pictures as pictures
 from viz import render_analysis as RA
 from viz import render_ops
 from viz.protocol import (AnalysisArgs, LatentArgs, LayerArgs, NetworkArgs, PerformanceArgs, RenderArgs, RenderResult,
@@ -107,11 +108,11 @@ class CountingSynthesis:
 def test_colour_maps_follow_matplotlib():
     import matplotlib
     for name in ('viridis', 'inferno'):
-        ours = RA.colormap(name).astype(int)
+        ours = pictures.colormap(name).astype(int)
         theirs = np.rint(matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(int)
         assert np.abs(ours - theirs).max() <= 7, name
     # Monotone lightness: viridis is perceptually ordered.
-    grey = RA.colormap('viridis').astype(float) @ [0.299, 0.587, 0.114]
+    grey = pictures.colormap('viridis').astype(float) @ [0.299, 0.587, 0.114]
     assert np.all(np.diff(grey) > -1)
 
 
@@ -141,9 +142,9 @@ def test_heatmap_equals_colour_mapped_error_map_of_an_independent_pair(loader, m
     np.testing.assert_array_equal(view.mask, mask)
 
     # The error panel is the documented colour mapping of that error map (automatic scale = its maximum).
-    lut = RA.colormap('viridis')
+    lut = pictures.colormap('viridis')
     expected = lut[np.rint(np.clip(error / error[mask].max(), 0, 1) * 255).astype(int)]
-    expected[~mask] = RA.MASKED_RGB
+    expected[~mask] = pictures.MASKED_RGB
     shown = panel(result.image, view.panels, 'error')
     assert np.abs(shown.astype(int) - expected.astype(int)).max() <= 1
     assert (np.abs(shown.astype(int) - expected.astype(int)) > 0).mean() < 0.01
@@ -173,8 +174,8 @@ def test_fixed_scale_layouts_and_identity_psnr(loader):
     assert [p.name for p in error_only.analysis.equivariance.panels] == ['error', 'colorbar']
     np.testing.assert_array_equal(panel(error_only.image, error_only.analysis.equivariance.panels, 'error'),
         panel(side.image, view.panels, 'error'))
-    expected = RA.colormap('viridis')[np.rint(np.clip(view.error_map / 1e-3, 0, 1) * 255).astype(int)]
-    expected[~view.mask] = RA.MASKED_RGB
+    expected = pictures.colormap('viridis')[np.rint(np.clip(view.error_map / 1e-3, 0, 1) * 255).astype(int)]
+    expected[~view.mask] = pictures.MASKED_RGB
     assert np.abs(panel(side.image, view.panels, 'error').astype(int) - expected.astype(int)).max() <= 1
     for layout in ('reference', 'generated'):
         single = renderer.render(dataclasses.replace(base, analysis=AnalysisArgs(eq_mode='eqt_frac', eq_layout=layout)))
@@ -249,7 +250,7 @@ def test_spectrum_peaks_at_the_input_frequency(loader):
         # The picture: that bin has the top colour of the scale unless clipped lower; it is the brightest bin.
         u = view.upscale
         pixel = result.image[row * u + u // 2, col * u + u // 2]
-        lut = RA.colormap('inferno')
+        lut = pictures.colormap('inferno')
         expected = lut[int(np.rint((view.db[row, col] - view.db_range[0]) / (view.db_range[1] - view.db_range[0]) * 255))]
         np.testing.assert_array_equal(pixel, expected)
         # Profiles: the horizontal slice peaks at that frequency in cycles per image.
@@ -277,7 +278,7 @@ def test_overlays_are_drawn_at_the_layer_cutoff(loader, source):
     u = view.upscale
     radius = module.out_cutoff / module.out_sampling_rate * width * u
     centre = (width // 2 + 0.5) * u
-    ys, xs = np.nonzero(np.all(result.image == RA.MARKER_RGB['cutoff'], axis=2))
+    ys, xs = np.nonzero(np.all(result.image == pictures.MARKER_RGB['cutoff'], axis=2))
     assert len(ys) > 4 * radius
     dx, dy = xs + 0.5 - centre, ys + 0.5 - centre
     dist = np.hypot(dx, dy) if radial else np.maximum(np.abs(dx), np.abs(dy))
@@ -286,7 +287,7 @@ def test_overlays_are_drawn_at_the_layer_cutoff(loader, source):
     corner = (np.abs(np.abs(dx) - radius) <= 1) & (np.abs(np.abs(dy) - radius) <= 1)
     assert corner.any() != radial
     # The stopband marker lies further out.
-    ys, xs = np.nonzero(np.all(result.image == RA.MARKER_RGB['stopband'], axis=2))
+    ys, xs = np.nonzero(np.all(result.image == pictures.MARKER_RGB['stopband'], axis=2))
     stop = np.hypot(xs + 0.5 - centre, ys + 0.5 - centre) if radial else np.maximum(np.abs(xs + 0.5 - centre), np.abs(ys + 0.5 - centre))
     assert len(ys) and np.all(stop > radius + 1)
 
@@ -491,7 +492,7 @@ def test_average_job_shows_the_averaged_spectrum(loader):
     assert view.count == 3 and view.source == 'average of 3 seeds from seed 10'
     direct, design = spectra.average_layer_spectrum(G, 'L1_36_16', [10, 11, 12], beta=8.0)
     np.testing.assert_allclose(view.db[:-1, :-1], spectra.to_db(direct.power, (-40.0, 20.0)), atol=1e-4)
-    image, _ = RA.spectrum_view(direct, design, 'L1_36_16', '', None, (-40.0, 20.0))
+    image, _ = pictures.spectrum_view(direct, design, 'L1_36_16', '', None, (-40.0, 20.0))
     np.testing.assert_array_equal(last.image, image)
     # A later render with the same settings shows the average from the cache; another seed shows its own.
     again = renderer.render(dataclasses.replace(args, analysis=dataclasses.replace(analysis, spectrum_beta=8.0)))
