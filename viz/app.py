@@ -24,12 +24,11 @@ import threading
 import time
 from typing import Any, Callable
 
-import glfw
 import imgui
 import numpy as np
 
 from gui_utils import imgui_utils, imgui_window
-from viz import capture, session, settings as settings_mod, shortcuts
+from viz import app_overlays, capture, session, settings as settings_mod, shortcuts
 from viz.image_area import ImageArea
 from viz.protocol import RenderArgs, RenderResult
 from viz.render_worker import RenderWorker
@@ -37,13 +36,7 @@ from viz.widgets.base import KEY_ACTIONS, FrameContext, Widget, request_parts
 from viz.widgets.capture import CaptureRequest
 
 DEFAULT_SOURCE = 'builtin:sg3-t'
-ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
-DIM_COLOR = (0.65, 0.65, 0.65, 1.0)
-PREVIEW_COLOR = (1.0, 0.78, 0.25, 1.0)          # The "bf16 preview" tag over a lower-precision image.
-PREVIEW_TAG = 'bf16 preview'
-_OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_SAVED_SETTINGS
-    | imgui.WINDOW_NO_FOCUS_ON_APPEARING | imgui.WINDOW_NO_NAV | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
-_HIDDEN_FLAGS = _OVERLAY_FLAGS | imgui.WINDOW_NO_BACKGROUND
+_HIDDEN_FLAGS = app_overlays.OVERLAY_FLAGS | imgui.WINDOW_NO_BACKGROUND
 
 
 def discover_widgets() -> list[Widget]:
@@ -330,7 +323,8 @@ class Visualizer:
         self._submit(self._mark_interaction(args))
         self._draw_image(area)
         self._draw_overlays(area)
-        self._draw_help()
+        app_overlays.draw_help(self.show_help, self.window.font_size, self.window.window_size)
+        self.show_help = False
         build_seconds = time.perf_counter() - frame_start
         pixels = self.window.end_frame(read_back=self.capture_window_pending)
         if pixels is not None:
@@ -454,14 +448,11 @@ class Visualizer:
         width, _ = self.window.window_size
         return float(min(round(self.settings.pane_width * self.window.font_size), width * 0.6))
 
-    def _status_height(self) -> float:
-        return float(round(self.window.font_size * 1.6))
-
     def _image_area(self) -> tuple[float, float, float, float]:
         """The image area in screen coordinates (x, y, w, h): right of the pane, above the status bar."""
         width, height = self.window.window_size
         pane = self._pane_width()
-        return (pane, 0.0, max(width - pane, 1.0), float(max(height - self._status_height(), 1)))
+        return (pane, 0.0, max(width - pane, 1.0), float(max(height - app_overlays.status_height(self.window.font_size), 1)))
 
     def _output_span(self) -> int | None:
         """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
@@ -572,83 +563,20 @@ class Visualizer:
             rect, clip, zoom = view
             self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
 
-    def _overlay(self, name: str, x: float, y: float, draw: Callable[[], None], pivot=(0.0, 0.0), alpha=0.75) -> None:
-        imgui.set_next_window_position(x, y, pivot_x=pivot[0], pivot_y=pivot[1])
-        imgui.set_next_window_bg_alpha(alpha)
-        imgui.begin(name, flags=_OVERLAY_FLAGS)
-        draw()
-        imgui.end()
-
     def _draw_overlays(self, area) -> None:
-        ax, ay, aw, ah = area
-        f = self.window.font_size
-        pad = f * 0.5
-        wrap = max(aw - 4 * pad, f * 10)
-
-        def wrapped(text, color=None):
-            imgui.push_text_wrap_pos(wrap)
-            if color is None:
-                imgui.text(text)
-            else:
-                imgui.text_colored(text, *color)
-            imgui.pop_text_wrap_pos()
-
-        # Top: errors (of the newest render, or of the app such as a bad session file), wrapped.
-        errors = []
-        if self.result is not None and self.result.error:
-            errors.append(self.result.error)
-        message = self.message if self.message is not None and time.monotonic() - self.message[2] < (30 if self.message[1] else 8) else None
+        """Errors (of the newest render, or of the app such as a bad session file), the loading text and the
+        preview tag over the image; the status bar, with info messages, below it."""
+        message = app_overlays.visible_message(self.message, time.monotonic())
+        errors = [self.result.error] if self.result is not None and self.result.error else []
+        status = self._status_text(area)
         if message is not None and message[1]:
             errors.append(message[0])
-        if errors:
-            self._overlay('##error', ax + pad, ay + pad, lambda: [wrapped(e, ERROR_COLOR) for e in errors], alpha=0.85)
-        if self.area.image is not None and self.shown_precision == 'bfloat16':
-            self._overlay('##precision', ax + aw - pad, ay + ah - pad, lambda: imgui.text_colored(PREVIEW_TAG, *PREVIEW_COLOR),
-                pivot=(1.0, 1.0))
-        if self.loading or (self.area.image is None and self.render_pending()):
-            text = self.loading or 'Loading...'
-            self._overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(text), pivot=(0.5, 0.5))
-
-        # Status bar below the image: the pixel under the cursor, zoom, render time, and info messages.
-        status = self._status_text(area)
-        if message is not None and not message[1]:
+        elif message is not None:
             status = f'{status}   {message[0]}' if status else message[0]
-        imgui.set_next_window_position(ax, ay + ah)
-        imgui.set_next_window_size(aw, self._status_height())
-        imgui.begin('##status', flags=_OVERLAY_FLAGS & ~imgui.WINDOW_ALWAYS_AUTO_RESIZE)
-        imgui.text(status)
-        imgui.end()
+        loading = self.loading or ('Loading...' if self.area.image is None and self.render_pending() else None)
+        app_overlays.draw_overlays(area, self.window.font_size, errors, loading,
+            preview=self.area.image is not None and self.shown_precision == 'bfloat16', status=status)
 
     def _status_text(self, area) -> str:
-        parts = []
-        pixel = self.area.pixel_text(area, self.window.framebuffer_scale)
-        if pixel is not None:
-            parts.append(pixel)
-        zoom = self.area.zoom(area, self.window.framebuffer_scale)
-        if zoom is not None:
-            parts.append(f'zoom {zoom:.3g}x')
-        if self.result is not None and self.result.render_seconds:
-            preview = ' (bf16 preview)' if self.result.precision == 'bfloat16' else ''
-            parts.append(f'render {self.result.render_seconds * 1000:.0f} ms{preview}')
-        if self.render_pending() and self.area.image is not None:
-            parts.append('rendering...')
-        return '   '.join(parts)
-
-    def _draw_help(self) -> None:
-        if self.show_help:
-            imgui.open_popup('Keyboard and mouse')
-            self.show_help = False
-        f = self.window.font_size
-        width, height = self.window.window_size
-        imgui.set_next_window_position(width / 2, height / 2, imgui.ALWAYS, 0.5, 0.5)
-        if imgui.begin_popup_modal('Keyboard and mouse', flags=imgui.WINDOW_ALWAYS_AUTO_RESIZE | imgui.WINDOW_NO_MOVE)[0]:
-            rows = shortcuts.help_rows()
-            column = max(imgui.calc_text_size(keys).x for keys, _ in rows) + f * 1.5
-            for keys, text in rows:
-                imgui.text(keys)
-                imgui.same_line(column)
-                imgui.text(text)
-            imgui.spacing()
-            if imgui.button('Close', width=f * 6) or imgui.is_key_pressed(glfw.KEY_ESCAPE):
-                imgui.close_current_popup()
-            imgui.end_popup()
+        """The status bar's text without messages (see app_overlays.status_text)."""
+        return app_overlays.status_text(self.area, area, self.window.framebuffer_scale, self.result, self.render_pending())

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from viz import app as app_mod
+from viz import app_overlays
 from viz import capture, settings as settings_mod, shortcuts
 from viz.protocol import NetworkSummary, RenderResult
 from viz.widgets.base import KEY_ACTIONS
@@ -264,7 +265,7 @@ def amber_pixels(v, capture_dir, corner):
     path, = set(capture_dir.glob('window-*.png')) - before
     x0, y0, x1, y1 = (int(c) for c in corner)
     pixels = np.asarray(Image.open(path).convert('RGB'))[y0:y1, x0:x1].astype(int)
-    target = np.array([round(c * 255) for c in app_mod.PREVIEW_COLOR[:3]])
+    target = np.array([round(c * 255) for c in app_overlays.PREVIEW_COLOR[:3]])
     return int((np.abs(pixels - target).max(axis=2) < 40).sum())
 
 

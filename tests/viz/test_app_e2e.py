@@ -414,7 +414,7 @@ def test_without_a_display_the_app_says_how_to_run_it(tmp_path):
 
 def test_bf16_preview_while_dragging_is_tagged_and_the_release_is_exact(xdisplay, xdotool, tiny_network, renderer, tmp_path):
     import sg3.ops
-    from viz.app import PREVIEW_COLOR
+    from viz.app_overlays import PREVIEW_COLOR
     if not sg3.ops.bfloat16_support('cpu')[0]:
         pytest.skip('this CPU has no fast bfloat16: the preview is not offered')
     session = tmp_path / 'preview-session.json'
