@@ -17,7 +17,6 @@ from viz.image_area import ImageArea, Rect
 from viz.protocol import RenderResult
 
 ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
-DIM_COLOR = (0.65, 0.65, 0.65, 1.0)
 PREVIEW_COLOR = (1.0, 0.78, 0.25, 1.0)          # The "bf16 preview" tag over a lower-precision image.
 PREVIEW_TAG = 'bf16 preview'
 ERROR_SECONDS = 30.0                            # How long an error message stays on top of the image.
