@@ -167,15 +167,18 @@ def test_filtered_lrelu_fast_matches_oracle_and_ref(case, with_bias, flip_filter
             args.get('slope', 0.2), args.get('clamp'), flip_filter)
         assert isinstance(plan, fast_filtered_lrelu.NativeFilteredLreluPlan) == (kernels == 'native')
 
-@pytest.mark.parametrize('shape,strip_rows', [((1, 3, 37, 29), 4), ((2, 5, 16, 16), 1), ((1, 1, 40, 9), 7)])
-def test_native_kernel_in_strips_and_on_worker_threads(shape, strip_rows):
-    """Strips of any height (uneven last strip), planes split between threads, radial (4-term) filters."""
+@pytest.mark.parametrize('shape,strip_rows,up', [((1, 3, 37, 29), 4, 2), ((2, 5, 16, 16), 1, 2), ((1, 1, 40, 9), 7, 2),
+    ((1, 2, 21, 23), 5, 4)])
+def test_native_kernel_in_strips_and_on_worker_threads(shape, strip_rows, up):
+    """Strips of any height (uneven last strip), planes split between threads, radial (4-term) filters,
+    rows wide enough for the vectorized interleaving of 2 and 4 phases."""
     if native.library() is None:
         pytest.skip(native.status())
     x = _image(shape, seed=23).float()
     b = _image([shape[1]], seed=24).float()
-    fu, fd = _filter(('lowpass', 12), 0), _filter(('jinc', 12), 0)
-    args = dict(up=2, down=2, padding=[11, 10, 11, 10], gain=np.sqrt(2), slope=0.2, clamp=0.7)
+    fu, fd = _filter(('lowpass', 6 * up), 0), _filter(('jinc', 12), 0)
+    pad = 6 * up - 1
+    args = dict(up=up, down=2, padding=[pad, pad - 1, pad, pad - 1], gain=np.sqrt(2), slope=0.2, clamp=0.7)
     want = filtered_lrelu_np(_np(x.double()), _np(fu), _np(fd), _np(b.double()), flip_filter=False, **args)
     out_h = want.shape[2]
     rows = fast_filtered_lrelu.NativeFilteredLreluPlan(native.library(), x.shape, fu, fd, flip_filter=False, **args,

@@ -175,6 +175,35 @@ static void interleave2(const float *a, const float *b, float *out, long n, int 
     }
 }
 
+/* out[4t + q] (+)= w_q[t] for q < 4 and t in [0, n), w_q = w + q * stride. */
+static void interleave4(const float *w, long stride, float *out, long n, int accumulate)
+{
+    const float *a = w, *b = w + stride, *c = w + 2 * stride, *d = w + 3 * stride;
+    long t = 0;
+#ifdef HAVE_SHUFFLE
+    for (; t + VL <= n; t += VL) {
+        vf va = loadu(a + t), vb = loadu(b + t), vc = loadu(c + t), vd = loadu(d + t);
+        vf ab_lo = __builtin_shufflevector(va, vb, 0, 8, 1, 9, 2, 10, 3, 11);
+        vf ab_hi = __builtin_shufflevector(va, vb, 4, 12, 5, 13, 6, 14, 7, 15);
+        vf cd_lo = __builtin_shufflevector(vc, vd, 0, 8, 1, 9, 2, 10, 3, 11);
+        vf cd_hi = __builtin_shufflevector(vc, vd, 4, 12, 5, 13, 6, 14, 7, 15);
+        vf o[4] = {
+            __builtin_shufflevector(ab_lo, cd_lo, 0, 1, 8, 9, 2, 3, 10, 11),
+            __builtin_shufflevector(ab_lo, cd_lo, 4, 5, 12, 13, 6, 7, 14, 15),
+            __builtin_shufflevector(ab_hi, cd_hi, 0, 1, 8, 9, 2, 3, 10, 11),
+            __builtin_shufflevector(ab_hi, cd_hi, 4, 5, 12, 13, 6, 7, 14, 15),
+        };
+        for (int v = 0; v < 4; v++) {
+            if (accumulate) o[v] += loadu(out + 4 * t + v * VL);
+            storeu(out + 4 * t + v * VL, o[v]);
+        }
+    }
+#endif
+    for (; t < n; t++)
+        for (int q = 0; q < 4; q++)
+            out[4 * t + q] = (accumulate ? out[4 * t + q] : 0.0f) + w[q * stride + t];
+}
+
 /* e[j] = in[2j], f[j] = in[2j + 1] for j in [0, n). */
 static void deinterleave2(const float *in, float *e, float *f, long n)
 {
@@ -238,10 +267,15 @@ static void horizontal_up(const pass1d *p, const phases *ph, const float *in, fl
         if (p->n_out & 1) out[p->n_out - 1] = (accumulate ? out[p->n_out - 1] : 0.0f) + work[p->n_out / 2];
         return;
     }
+    long done = 0; /* Outputs written by a vectorized interleave. */
+    if (p->up == 4) {
+        interleave4(work, work_stride, out, p->n_out / 4, accumulate);
+        done = p->n_out / 4 * 4;
+    }
     for (int o0 = 0; o0 < p->up; o0++) {
         const float *w = work + o0 * work_stride;
-        if (accumulate) for (long t = 0; t < ph->len[o0]; t++) out[o0 + p->up * t] += w[t];
-        else for (long t = 0; t < ph->len[o0]; t++) out[o0 + p->up * t] = w[t];
+        for (long t = (done - o0 + p->up - 1) / p->up; t < ph->len[o0]; t++)
+            out[o0 + p->up * t] = (accumulate ? out[o0 + p->up * t] : 0.0f) + w[t];
     }
 }
 
