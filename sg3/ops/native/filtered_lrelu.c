@@ -75,6 +75,76 @@ static inline __attribute__((always_inline)) void sweep(int nt, target *tg, cons
     }
 }
 
+/* The same for targets that share their source rows [lo, hi) and whose taps are symmetric (the first `ns`)
+ * or antisymmetric (the other `na`) about the middle, as the separable terms of a radial filter are: pairs of
+ * rows are added and subtracted once for all targets, which halves the multiply-adds. */
+static inline __attribute__((always_inline)) void sweep_folded(int ns, int na, target *tg, const float *src, long lo,
+                                                               long hi, long s0, long stride, long width)
+{
+    long half = (hi - lo) / 2;
+    for (long c = 0; c < width; c += SWEEP_VL * VL) {
+        vf acc[MT][SWEEP_VL];
+        for (int t = 0; t < ns + na; t++)
+            for (int v = 0; v < SWEEP_VL; v++) acc[t][v] = (vf){0};
+        for (long k = 0; k < half; k++) {
+            const float *top = src + (lo + k - s0) * stride + c, *bottom = src + (hi - 1 - k - s0) * stride + c;
+            vf sum[SWEEP_VL], dif[SWEEP_VL];
+            for (int v = 0; v < SWEEP_VL; v++) {
+                vf a = loadu(top + v * VL), b = loadu(bottom + v * VL);
+                sum[v] = a + b;
+                dif[v] = a - b;
+            }
+            for (int t = 0; t < ns; t++)
+                for (int v = 0; v < SWEEP_VL; v++) acc[t][v] += tg[t].coef[k] * sum[v];
+            for (int t = ns; t < ns + na; t++)
+                for (int v = 0; v < SWEEP_VL; v++) acc[t][v] += tg[t].coef[k] * dif[v];
+        }
+        if ((hi - lo) & 1) { /* The middle row: only symmetric taps reach it. */
+            const float *mid = src + (lo + half - s0) * stride + c;
+            for (int v = 0; v < SWEEP_VL; v++) {
+                vf x = loadu(mid + v * VL);
+                for (int t = 0; t < ns; t++) acc[t][v] += tg[t].coef[half] * x;
+            }
+        }
+        for (int t = 0; t < ns + na; t++)
+            for (int v = 0; v < SWEEP_VL; v++) storeu(tg[t].dst + c + v * VL, acc[t][v]);
+    }
+}
+
+/* +1 if c[0, n) is symmetric about its middle, -1 if antisymmetric, 0 if neither (within 1e-6 of its
+ * largest magnitude: the tolerance of the separable terms themselves). */
+static int parity(const float *c, long n)
+{
+    float big = 0.0f;
+    for (long i = 0; i < n; i++) big = c[i] > big ? c[i] : -c[i] > big ? -c[i] : big;
+    int sym = 1, anti = 1;
+    for (long i = 0; i < n; i++) {
+        float a = c[i], b = c[n - 1 - i], d = a - b, e = a + b;
+        sym &= (d < 0 ? -d : d) <= 1e-6f * big;
+        anti &= (e < 0 ? -e : e) <= 1e-6f * big;
+    }
+    return sym ? 1 : anti ? -1 : 0;
+}
+
+/* Sweep `nt` targets of one output row, folded where every target is symmetric or antisymmetric (reordered
+ * symmetric first); returns 0 where they are not. */
+static int try_folded(int nt, target *tg, const float *src, long lo, long hi, long s0, long stride, long width)
+{
+    target sorted[MT];
+    int ns = 0, na = 0;
+    for (int t = 0; t < nt; t++) if (parity(tg[t].coef, hi - lo) == 1) sorted[ns++] = tg[t];
+    for (int t = 0; t < nt; t++) if (parity(tg[t].coef, hi - lo) == -1) sorted[ns + na++] = tg[t];
+    if (ns + na != nt)
+        return 0;
+    switch (ns * 8 + na) {
+#define FOLDED(S, A) case S * 8 + A: sweep_folded(S, A, sorted, src, lo, hi, s0, stride, width); return 1;
+        FOLDED(0, 1) FOLDED(0, 2) FOLDED(0, 3) FOLDED(0, 4) FOLDED(1, 0) FOLDED(1, 1) FOLDED(1, 2) FOLDED(1, 3)
+        FOLDED(2, 0) FOLDED(2, 1) FOLDED(2, 2) FOLDED(3, 0) FOLDED(3, 1) FOLDED(4, 0)
+#undef FOLDED
+    }
+    return 0;
+}
+
 /* Output rows per sweep of `n_terms` terms (two rows share most source rows; more would add zero taps). */
 static int rows_per_sweep(int n_terms) { return n_terms == 1 ? 2 : 1; }
 
@@ -112,6 +182,8 @@ static void vertical(const pass1d *p, int n_terms, const float *src, long s0, lo
                 for (int t = 0; t < nt; t++) memset(tg[t].dst, 0, width * sizeof(float));
                 continue;
             }
+            if (rows_per_group == 1 && try_folded(nt, tg, src, lo, hi, s0, stride, width))
+                continue;
             switch (nt) {
                 case 1: sweep(1, tg, src, lo, hi, s0, stride, width); break;
                 case 2: sweep(2, tg, src, lo, hi, s0, stride, width); break;
