@@ -14,7 +14,7 @@ from sg3.ops import _parallel as parallel
 from sg3.ops import native
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding
-from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, RowWindows, filter_key, make_resample1d, separable_terms, term_tolerance
+from sg3.ops.fast_resample import PlanCache, RowPass, RowWindows, filter_key, fit_row_layout, make_resample1d, separable_terms, term_tolerance
 
 #----------------------------------------------------------------------------
 
@@ -67,20 +67,10 @@ class FilteredLreluPlan:
         self.out_h, self.out_w = vert_down[0].n_out, horz_down[0].n_out
 
         # Horizontal passes: choose the input row layout so that both passes fit.
-        block_in = max(block // up, 1)
-        i0, _ = horz_up[0].support(0)
-        start = max(-i0, 0)
-        num_blocks = -(-(start + in_w) // block_in)
-        while True:
-            layout = RowLayout(block=block_in, num_blocks=num_blocks, start=start)
-            try:
-                self.passes_up = [RowPass(spec, layout) for spec in horz_up]
-                self.passes_down = [RowPass(spec, self.passes_up[0].layout_out) for spec in horz_down]
-                break
-            except AssertionError:
-                num_blocks += 1
-                assert num_blocks < 4 * (in_w + 64), 'no row layout found'
-        self.layout_in = layout
+        def make_passes(layout):
+            passes_up = [RowPass(spec, layout) for spec in horz_up]
+            return passes_up, [RowPass(spec, passes_up[0].layout_out) for spec in horz_down]
+        self.layout_in, (self.passes_up, self.passes_down) = fit_row_layout(horz_up[0], max(block // up, 1), make_passes)
         self.layout_up = self.passes_up[0].layout_out
         self.layout_out = self.passes_down[0].layout_out
         assert all(p.layout_out == self.layout_up for p in self.passes_up)

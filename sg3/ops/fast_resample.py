@@ -224,6 +224,20 @@ class RowPass:
             else:
                 dst.addmm_(x, mat)
 
+def fit_row_layout(first: Resample1d, block_in: int, make_passes):
+    """The first row layout (blocks of `block_in`, sample 0 where `first`'s output 0 starts reading) for which
+    make_passes(layout) succeeds (RowPass raises AssertionError where it does not fit), and its result."""
+    i0, _ = first.support(0)
+    start = max(-i0, 0)
+    num_blocks = -(-(start + first.n_in) // block_in)
+    while True:
+        layout = RowLayout(block=block_in, num_blocks=num_blocks, start=start)
+        try:
+            return layout, make_passes(layout)
+        except AssertionError:
+            num_blocks += 1
+            assert num_blocks < 4 * (first.n_in + 64), 'no row layout found'
+
 #----------------------------------------------------------------------------
 
 class PlanCache:

@@ -7,7 +7,7 @@ import torch
 
 from sg3.ops import _workspace as workspace
 from sg3.ops._utils import parse_padding, parse_scaling
-from sg3.ops.fast_resample import PlanCache, RowLayout, RowPass, filter_key, make_resample1d, row_tiles, run_row_tiles, separable_terms, term_tolerance
+from sg3.ops.fast_resample import PlanCache, RowPass, filter_key, fit_row_layout, make_resample1d, row_tiles, run_row_tiles, separable_terms, term_tolerance
 
 #----------------------------------------------------------------------------
 
@@ -37,19 +37,8 @@ class UpfirdnPlan:
         self.out_h, self.out_w = vert[0].n_out, horz[0].n_out
 
         # Horizontal pass: blocks of `block` * down inputs give `block` * up outputs.
-        block_in = block * downx
-        i0, _ = horz[0].support(0)
-        start = max(-i0, 0)
-        num_blocks = -(-(start + in_w) // block_in)
-        while True:
-            layout = RowLayout(block=block_in, num_blocks=num_blocks, start=start)
-            try:
-                self.passes = [RowPass(spec, layout) for spec in horz]
-                break
-            except AssertionError:
-                num_blocks += 1
-                assert num_blocks < 4 * (in_w + 64), 'no row layout found'
-        self.layout_in = layout
+        make_passes = lambda layout: [RowPass(spec, layout) for spec in horz]
+        self.layout_in, self.passes = fit_row_layout(horz[0], block * downx, make_passes)
         self.layout_out = self.passes[0].layout_out
         assert all(p.layout_out == self.layout_out for p in self.passes)
         self.mats = [p.tensors(device, dtype) for p in self.passes]
