@@ -21,12 +21,7 @@ from viz.render_worker import RenderWorker
 from viz.renderer import Renderer
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_sg3(radial: bool = False) -> torch.nn.Module:

@@ -22,13 +22,7 @@ from tests.reference import load_reference
 Z_DIM = 8
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # Tiny networks run fastest single-threaded, and the machine is shared.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def perturb(G: torch.nn.Module, seed: int) -> torch.nn.Module:
