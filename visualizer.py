@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.log:
         print(f'ALLOCATOR applied={str(applied).lower()} ' + ('(glibc keeps freed memory for reuse)' if applied
             else '(not glibc: the C library allocator is left as it is)'), flush=True)
-    from viz.app import Visualizer
+    from viz.imgui.app import Visualizer
     try:
         app = Visualizer(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,
             browse_dir=args.browse_dir, session_file=args.session, fps_limit=args.fps, log=args.log,

@@ -33,15 +33,32 @@ def test_gui_utils_knows_nothing_about_gans(path):
     bad = imported_roots(path) & {'sg3', 'viz', 'torch'}
     assert not bad, f'{path.name} imports {sorted(bad)}'
 
-@pytest.mark.parametrize('name', ['protocol.py', 'render_worker.py', 'renderer.py'])
-def test_render_side_has_no_gui_imports(name):
-    bad = imported_roots(ROOT / 'viz' / name) & GUI_MODULES
-    assert not bad, f'viz/{name} imports {sorted(bad)}'
+def viz_imports(path: pathlib.Path) -> set[str]:
+    """The viz sub-packages ('core', 'render', 'imgui', 'protocol', ...) a file imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] if node.module != 'viz' else [f'viz.{alias.name}' for alias in node.names]
+        found.update(name.split('.')[1] for name in names if name.startswith('viz.'))
+    return found
 
-@pytest.mark.parametrize('path', files('viz/widgets'), ids=lambda p: str(p.relative_to(ROOT)))
-def test_widgets_never_import_torch(path):
-    bad = imported_roots(path) & {'torch', 'sg3'}
-    assert not bad, f'{path.name} imports {sorted(bad)}'
+@pytest.mark.parametrize('path', files('viz/render'), ids=lambda p: str(p.relative_to(ROOT)))
+def test_render_side_has_no_gui_imports(path):
+    """The render thread's side imports no toolkit and nothing of the GUI side or the view core."""
+    bad = (imported_roots(path) & GUI_MODULES) | (viz_imports(path) - {'render', 'protocol'})
+    assert not bad, f'{path.relative_to(ROOT)} imports {sorted(bad)}'
+
+@pytest.mark.parametrize('path', files('viz/core') + [ROOT / 'viz' / 'protocol.py'], ids=lambda p: str(p.relative_to(ROOT)))
+def test_view_core_imports_no_toolkit_and_no_torch(path):
+    bad = (imported_roots(path) & (GUI_MODULES | {'torch', 'sg3', 'gui_utils', 'tkinter'})) | (viz_imports(path) - {'core', 'protocol'})
+    assert not bad, f'{path.relative_to(ROOT)} imports {sorted(bad)}'
+
+@pytest.mark.parametrize('path', files('viz/imgui'), ids=lambda p: str(p.relative_to(ROOT)))
+def test_gui_side_never_imports_torch_or_the_render_side(path):
+    """Views talk to the render thread only through the view core (which owns the worker)."""
+    bad = (imported_roots(path) & {'torch', 'sg3', 'tkinter', 'pyopengltk'}) | (viz_imports(path) - {'core', 'protocol', 'imgui'})
+    assert not bad, f'{path.relative_to(ROOT)} imports {sorted(bad)}'
 
 def test_sg3_top_level_import_stays_light():
     """`import sg3` must not pull in matplotlib or any GUI module."""

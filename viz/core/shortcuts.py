@@ -1,0 +1,59 @@
+"""Keyboard shortcuts of the visualizer: one table for the key handling, the help popup and the README.
+
+Shortcuts act only while no text field has the keyboard. Actions listed in
+`viz.imgui.widgets.base.KEY_ACTIONS` are handed to the widgets (FrameContext.keys); the rest the app handles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Shortcut:
+    key: str                    # Key name: a letter, a digit, or RIGHT, LEFT, UP, DOWN, SPACE, TAB, F1.
+    action: str                 # Action name.
+    keys_text: str              # How the key combination is written for people.
+    description: str            # What it does.
+    shift: bool = False         # Needs Shift held.
+    ctrl: bool = False          # Needs Ctrl (Cmd on macOS) held.
+    repeat: bool = False        # Fires again while held.
+
+
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut('RIGHT', 'next_seed', 'Right', 'Next seed', repeat=True),
+    Shortcut('LEFT', 'prev_seed', 'Left', 'Previous seed', repeat=True),
+    Shortcut('DOWN', 'next_seed_row', 'Down', 'Seed one row down (+100)', repeat=True),
+    Shortcut('UP', 'prev_seed_row', 'Up', 'Seed one row up (-100)', repeat=True),
+    Shortcut('SPACE', 'toggle_animation', 'Space', 'Start / stop the latent animation'),
+    Shortcut('R', 'reset_view', 'R', 'Reset the latent drag and input transform'),
+    Shortcut('S', 'capture_image', 'S', 'Save the image (generator resolution) as PNG'),
+    Shortcut('S', 'capture_window', 'Shift+S', 'Save the whole window as PNG', shift=True),
+    Shortcut('TAB', 'toggle_pane', 'Tab', 'Hide / show the control pane'),
+    Shortcut('F', 'zoom_fit', 'F', 'Fit the image to the window'),
+    Shortcut('1', 'zoom_1', '1', 'Zoom to 1:1 (one image pixel per screen pixel)'),
+    Shortcut('F1', 'help', 'F1 or H', 'Show this help'),
+    Shortcut('H', 'help', '', ''),
+    Shortcut('Q', 'quit', 'Ctrl+Q', 'Quit', ctrl=True),
+)
+
+MOUSE_HELP: tuple[tuple[str, str], ...] = (
+    ('Wheel over the image', 'Zoom in / out in whole steps, around the cursor'),
+    ('Middle-drag', 'Pan the image'),
+    ('Left-drag on the image', 'Move the latent position (blend between seeds)'),
+    ('Right-drag on the image', 'Translate the input (with Ctrl: rotate)'),
+    ('Drop a file on the window', 'Open a network (.pkl / .safetensors) or a session (.json)'),
+)
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """(keys, description) rows for the help popup and the README, duplicates folded."""
+    rows = [(s.keys_text, s.description) for s in SHORTCUTS if s.keys_text]
+    return rows + list(MOUSE_HELP)
+
+
+def help_markdown() -> str:
+    """The shortcut table as Markdown, for the README."""
+    lines = ['| Keys / mouse | Action |', '|---|---|']
+    lines += [f'| {keys} | {text} |' for keys, text in help_rows()]
+    return '\n'.join(lines)
