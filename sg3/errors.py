@@ -11,3 +11,12 @@ class CheckpointError(Sg3Error):
 
 class TransformError(Sg3Error):
     """An input transform is not usable (wrong shape, not finite, singular)."""
+
+
+class OpArgumentError(Sg3Error):
+    """An op (sg3.ops) was called with an argument it does not take: a shape, size, factor, padding, filter
+    or number out of its range, or a buffer the native kernel cannot read."""
+
+
+class OpTypeError(OpArgumentError, TypeError):
+    """An op argument of the wrong type or dtype (a list where a tensor goes, int64 where float32 goes)."""

@@ -6,6 +6,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from sg3.errors import OpArgumentError
+from sg3.ops._utils import check_bias, check_number, check_tensor
+
 #----------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -37,19 +40,21 @@ def bias_act(
     gain:   float|None = None,      # Scale after the activation; None = the activation's default.
     clamp:  float|None = None,      # Clamp the output to [-clamp, +clamp]; None = no clamping.
 ) -> torch.Tensor:
-    """Add bias, apply the activation, scale by gain, clamp."""
-    assert isinstance(x, torch.Tensor)
+    """Add bias, apply the activation, scale by gain, clamp. Raises OpArgumentError (OpTypeError for a wrong
+    type) for arguments it does not take."""
+    check_tensor(x, 'x')
     if act not in activation_funcs:
-        raise ValueError(f'unknown activation {act!r}; expected one of {sorted(activation_funcs)}')
+        raise OpArgumentError(f'unknown activation {act!r}; expected one of {sorted(activation_funcs)}')
     spec = activation_funcs[act]
-    alpha = float(alpha if alpha is not None else spec.def_alpha)
-    gain = float(gain if gain is not None else spec.def_gain)
-    clamp = float(clamp if clamp is not None else -1)
+    alpha = check_number(alpha if alpha is not None else spec.def_alpha, 'alpha')
+    gain = check_number(gain if gain is not None else spec.def_gain, 'gain')
+    clamp = -1 if clamp is None else check_number(clamp, 'clamp', minimum=0)
 
     # Add bias.
     if b is not None:
-        assert isinstance(b, torch.Tensor) and b.ndim == 1
-        assert 0 <= dim < x.ndim and b.shape[0] == x.shape[dim]
+        if not (isinstance(dim, int) and 0 <= dim < x.ndim):
+            raise OpArgumentError(f'dim={dim!r} for x of shape {list(x.shape)}: expected 0 <= dim < {x.ndim}')
+        check_bias(b, x, dim)
         x = x + b.reshape([-1 if i == dim else 1 for i in range(x.ndim)])
 
     # Evaluate the activation, scale and clamp.

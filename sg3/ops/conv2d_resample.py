@@ -4,7 +4,8 @@ torch_utils.ops.conv2d_resample: the same padding arithmetic, so results match t
 import torch
 
 from sg3.ops import upfirdn2d as upfirdn2d_op
-from sg3.ops._utils import filter_size, parse_padding
+from sg3.errors import OpTypeError
+from sg3.ops._utils import check_factor, check_image, check_shape, filter_size, parse_padding
 
 #----------------------------------------------------------------------------
 
@@ -29,9 +30,11 @@ def conv2d_resample(
     flip_filter:    bool = False,           # False = convolution, True = correlation.
 ) -> torch.Tensor:
     """Pad, upsample, convolve, downsample: the fused order StyleGAN2's layers use."""
-    assert isinstance(x, torch.Tensor) and x.ndim == 4
-    assert isinstance(w, torch.Tensor) and w.ndim == 4 and w.dtype == x.dtype
-    assert isinstance(up, int) and up >= 1 and isinstance(down, int) and down >= 1
+    check_image(x)
+    check_shape(w, [None, None, None, None], 'w')
+    if w.dtype != x.dtype:
+        raise OpTypeError(f'w of dtype {w.dtype}: expected the dtype of x ({x.dtype})')
+    up, down = check_factor(up, 'up'), check_factor(down, 'down')
     out_channels, in_channels_per_group, kh, kw = w.shape
     fw, fh = filter_size(f)
     px0, px1, py0, py1 = parse_padding(padding)

@@ -70,7 +70,9 @@ class FilteredLreluPlan:
         def make_passes(layout):
             passes_up = [RowPass(spec, layout) for spec in horz_up]
             return passes_up, [RowPass(spec, passes_up[0].layout_out) for spec in horz_down]
-        self.layout_in, (self.passes_up, self.passes_down) = fit_row_layout(horz_up[0], max(block // up, 1), make_passes)
+        step = down // int(np.gcd(up, down)) # Input blocks of a multiple of `step`: upsampled blocks split into `down`.
+        block_in = -(-max(block // up, 1) // step) * step
+        self.layout_in, (self.passes_up, self.passes_down) = fit_row_layout(horz_up[0], block_in, make_passes)
         self.layout_up = self.passes_up[0].layout_out
         self.layout_out = self.passes_down[0].layout_out
         assert all(p.layout_out == self.layout_up for p in self.passes_up)

@@ -12,6 +12,8 @@ import threading
 import numpy as np
 import torch
 
+from sg3.errors import OpArgumentError
+
 #----------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -48,20 +50,15 @@ class Resample1d:
 
 def make_resample1d(f: np.ndarray | None, up: int, down: int, pad0: int, pad1: int, n_in: int, flip_filter: bool, gain: float) -> Resample1d:
     """The 1-D resampling of upfirdn2d along one axis: zero-stuff by `up`, pad (pad0, pad1), filter with `f`
-    (None = 1 tap), keep every `down`-th sample. Raises ValueError when nothing is left."""
+    (None = 1 tap), keep every `down`-th sample. Raises OpArgumentError when nothing is left."""
     f = np.ones([1]) if f is None else np.asarray(f, dtype=np.float64)
     assert f.ndim == 1 and f.size >= 1
     taps = f * gain if flip_filter else f[::-1] * gain
     n_filtered = n_in * up + pad0 + pad1 - (f.size - 1)
     if n_filtered < 1:
-        raise ValueError(f'upsampled and padded input of length {n_in * up + pad0 + pad1} is shorter than the filter ({f.size} taps)')
+        raise OpArgumentError(f'upsampled and padded input of length {n_in * up + pad0 + pad1} is shorter than the filter ({f.size} taps)')
     n_out = (n_filtered + down - 1) // down
     return Resample1d(taps=tuple(float(t) for t in taps), up=up, down=down, pad0=pad0, n_in=n_in, n_out=n_out)
-
-def chain(first: Resample1d, second: Resample1d) -> tuple[int, int]:
-    """Assert that `second` consumes the output of `first`; return (n_in of first, n_out of second)."""
-    assert second.n_in == first.n_out
-    return first.n_in, second.n_out
 
 #----------------------------------------------------------------------------
 # Separable terms of 2-D filters.
@@ -149,12 +146,17 @@ class RowLayout:
     def length(self) -> int:
         return self.block * self.num_blocks
 
+class LayoutDoesNotFit(Exception):
+    """A RowPass cannot resample rows of this layout (fit_row_layout then tries a longer one)."""
+
 class RowPass:
     """A horizontal 1-D resampling of every row of a buffer as len(offsets) matrix products:
-    output block b = sum over d of (input block b + d) @ mats[d]."""
+    output block b = sum over d of (input block b + d) @ mats[d]. Raises LayoutDoesNotFit where the
+    input layout cannot hold what the outputs read."""
 
     def __init__(self, spec: Resample1d, layout_in: RowLayout):
-        assert (layout_in.block * spec.up) % spec.down == 0, 'block size must be divisible by down / up'
+        if (layout_in.block * spec.up) % spec.down != 0:
+            raise LayoutDoesNotFit(f'block size {layout_in.block} times up={spec.up} is not divisible by down={spec.down}')
         self.spec = spec
         self.layout_in = layout_in
         block_out = layout_in.block * spec.up // spec.down
@@ -163,7 +165,8 @@ class RowPass:
             offsets = self._offsets(start, block_out)
             if offsets is not None and (best is None or len(offsets) < len(best[1])):
                 best = (start, offsets)
-        assert best is not None, f'no row layout fits {spec} in {layout_in}'
+        if best is None:
+            raise LayoutDoesNotFit(f'no output layout fits {spec} in {layout_in}')
         start, offsets = best
         offsets = offsets or [0] # All outputs are zero: one product with a zero matrix.
         self.layout_out = RowLayout(block=block_out, num_blocks=layout_in.num_blocks, start=start)
@@ -226,17 +229,17 @@ class RowPass:
 
 def fit_row_layout(first: Resample1d, block_in: int, make_passes):
     """The first row layout (blocks of `block_in`, sample 0 where `first`'s output 0 starts reading) for which
-    make_passes(layout) succeeds (RowPass raises AssertionError where it does not fit), and its result."""
+    make_passes(layout) succeeds (RowPass raises LayoutDoesNotFit where it does not), and its result."""
     i0, _ = first.support(0)
     start = max(-i0, 0)
-    num_blocks = -(-(start + first.n_in) // block_in)
-    while True:
+    fewest = -(-(start + first.n_in) // block_in)
+    for num_blocks in range(fewest, fewest + 4 * (first.n_in + first.n_out + 64)):
         layout = RowLayout(block=block_in, num_blocks=num_blocks, start=start)
         try:
             return layout, make_passes(layout)
-        except AssertionError:
-            num_blocks += 1
-            assert num_blocks < 4 * (first.n_in + 64), 'no row layout found'
+        except LayoutDoesNotFit as e:
+            problem = e
+    raise RuntimeError(f'sg3.ops: no row layout of blocks of {block_in} fits {first} ({problem})')
 
 #----------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from sg3.ops import _impl
 from sg3.ops import bias_act as bias_act_op
 from sg3.ops import fast_filtered_lrelu
 from sg3.ops import upfirdn2d as upfirdn2d_op
-from sg3.ops._utils import assert_shape, filter_size, parse_padding
+from sg3.errors import OpTypeError
+from sg3.ops._utils import assert_shape, check_bias, check_factor, check_filter, check_image, check_number, filter_size, parse_padding, resampled_size
 
 #----------------------------------------------------------------------------
 
@@ -27,42 +28,41 @@ def filtered_lrelu(
     impl:           str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """Bias, upsample by `up` with `fu`, leaky ReLU times `gain` clamped, downsample by `down` with `fd`.
-    Output size per axis: (in * up + pad0 + pad1 - (fu_taps - 1) - (fd_taps - 1) + (down - 1)) // down."""
+    Output size per axis: (in * up + pad0 + pad1 - (fu_taps - 1) - (fd_taps - 1) + (down - 1)) // down.
+    Raises OpArgumentError (OpTypeError for a wrong type or dtype) for arguments it does not take, on either path."""
+    up, down, padding = check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp)
     args = dict(fu=fu, fd=fd, b=b, up=up, down=down, padding=padding, gain=gain, slope=slope, clamp=clamp, flip_filter=flip_filter)
     if _impl.resolve(impl, x, fu, fd, b) == 'fast':
-        _check_args(x, **args)
         return fast_filtered_lrelu.filtered_lrelu_fast(x, **args)
     return filtered_lrelu_ref(x, **args)
 
-def _check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp, flip_filter):
-    """The reference path's argument checks, for the fast path."""
-    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
-    for f in [fu, fd]:
-        assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
-    if b is not None:
-        assert isinstance(b, torch.Tensor) and b.dtype == x.dtype
-        assert_shape(b, [x.shape[1]])
-    assert isinstance(up, int) and up >= 1
-    assert isinstance(down, int) and down >= 1
-    parse_padding(padding)
-    assert gain == float(gain) and gain > 0
-    assert slope == float(slope) and slope >= 0
-    assert clamp is None or (clamp == float(clamp) and clamp >= 0)
+def check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp) -> tuple[int, int, tuple[int, int, int, int]]:
+    """The checks of both paths: OpArgumentError / OpTypeError naming the argument. Returns the parsed
+    (up, down, padding)."""
+    check_image(x)
+    check_filter(fu, x, 'fu')
+    check_filter(fd, x, 'fd')
+    check_bias(b, x)
+    if b is not None and b.dtype != x.dtype:
+        raise OpTypeError(f'b of dtype {b.dtype}: expected the dtype of x ({x.dtype})')
+    up, down = check_factor(up, 'up'), check_factor(down, 'down')
+    px0, px1, py0, py1 = parse_padding(padding)
+    check_number(gain, 'gain', minimum=0, strict=True)
+    check_number(slope, 'slope', minimum=0)
+    if clamp is not None:
+        check_number(clamp, 'clamp', minimum=0)
+    (fu_w, fu_h), (fd_w, fd_h) = filter_size(fu, 'fu'), filter_size(fd, 'fd')
+    up_w = resampled_size(x.shape[3], up, 1, px0, px1, fu_w, 'width of x (upsampling with fu)')
+    up_h = resampled_size(x.shape[2], up, 1, py0, py1, fu_h, 'height of x (upsampling with fu)')
+    resampled_size(up_w, 1, down, 0, 0, fd_w, 'width of the upsampled x (downsampling with fd)')
+    resampled_size(up_h, 1, down, 0, 0, fd_h, 'height of the upsampled x (downsampling with fd)')
+    return up, down, (px0, px1, py0, py1)
 
 def filtered_lrelu_ref(x, fu=None, fd=None, b=None, up=1, down=1, padding=0, gain=np.sqrt(2), slope=0.2, clamp=None, flip_filter=False):
     """Reference implementation from upfirdn2d and bias_act: slow and memory-hungry but plain."""
-    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    up, down, (px0, px1, py0, py1) = check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp)
     fu_w, fu_h = filter_size(fu)
     fd_w, fd_h = filter_size(fd)
-    if b is not None:
-        assert isinstance(b, torch.Tensor) and b.dtype == x.dtype
-        assert_shape(b, [x.shape[1]])
-    assert isinstance(up, int) and up >= 1
-    assert isinstance(down, int) and down >= 1
-    px0, px1, py0, py1 = parse_padding(padding)
-    assert gain == float(gain) and gain > 0
-    assert slope == float(slope) and slope >= 0
-    assert clamp is None or (clamp == float(clamp) and clamp >= 0)
 
     # Calculate the output size.
     batch_size, channels, in_h, in_w = x.shape

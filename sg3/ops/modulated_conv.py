@@ -7,7 +7,7 @@ import torch
 from sg3.ops import _impl
 from sg3.ops import conv2d_resample as conv2d_resample_op
 from sg3.ops import fast_conv
-from sg3.ops._utils import assert_shape
+from sg3.ops._utils import check_shape
 
 #----------------------------------------------------------------------------
 
@@ -21,10 +21,11 @@ def modulated_conv2d_sg3(
     impl:       str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """StyleGAN3's modulated convolution, executed as one grouped convolution."""
-    batch_size = int(x.shape[0])
+    check_shape(w, [None, None, None, None], 'w')
     out_channels, in_channels, kh, kw = w.shape
-    assert_shape(x, [batch_size, in_channels, None, None])
-    assert_shape(s, [batch_size, in_channels])
+    check_shape(x, [None, in_channels, None, None], 'x')
+    batch_size = int(x.shape[0])
+    check_shape(s, [batch_size, in_channels], 's')
 
     # Pre-normalize inputs.
     if demodulate:
@@ -77,11 +78,11 @@ def modulated_conv2d_sg2(
     impl:               str = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """StyleGAN2's modulated convolution."""
-    batch_size = int(x.shape[0])
+    check_shape(weight, [None, None, None, None], 'weight')
     out_channels, in_channels, kh, kw = weight.shape
-    assert_shape(weight, [out_channels, in_channels, kh, kw])
-    assert_shape(x, [batch_size, in_channels, None, None])
-    assert_shape(styles, [batch_size, in_channels])
+    check_shape(x, [None, in_channels, None, None], 'x')
+    batch_size = int(x.shape[0])
+    check_shape(styles, [batch_size, in_channels], 'styles')
 
     # Pre-normalize inputs to avoid FP16 overflow.
     if x.dtype == torch.float16 and demodulate:

@@ -8,7 +8,8 @@ import torch
 
 from sg3.ops import _impl
 from sg3.ops import fast_upfirdn2d
-from sg3.ops._utils import filter_size, parse_padding, parse_scaling
+from sg3.errors import OpArgumentError
+from sg3.ops._utils import check_filter, check_image, check_number, filter_size, parse_padding, parse_scaling, resampled_size
 
 #----------------------------------------------------------------------------
 
@@ -24,16 +25,18 @@ def setup_filter(
     if f is None:
         f = 1
     f = torch.as_tensor(f, dtype=torch.float32)
-    assert f.ndim in [0, 1, 2] and f.numel() > 0
+    if f.ndim > 2 or f.numel() == 0:
+        raise OpArgumentError(f'f of shape {list(f.shape)}: expected filter taps of rank 0, 1 or 2, at least one tap')
     if f.ndim == 0:
         f = f[np.newaxis]
 
     # Separable?
     if separable is None:
         separable = (f.ndim == 1 and f.numel() >= 8)
+    if separable and f.ndim != 1:
+        raise OpArgumentError(f'separable=True with f of shape {list(f.shape)}: expected 1-D taps for a separable filter')
     if f.ndim == 1 and not separable:
         f = f.ger(f)
-    assert f.ndim == (1 if separable else 2)
 
     # Apply normalize, flip, gain.
     if normalize:
@@ -56,27 +59,34 @@ def upfirdn2d(
     impl            = 'auto',           # 'auto' (fast where it applies, see sg3.ops.set_default_impl), 'ref' or 'fast'.
 ) -> torch.Tensor:
     """Pad, upsample by zero insertion, filter, and downsample by keeping every `down`-th sample.
-    Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down."""
-    assert isinstance(x, torch.Tensor) and x.ndim == 4, 'x must be a 4-D tensor [N, C, H, W]'
+    Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down. Raises OpArgumentError
+    (OpTypeError for a wrong type or dtype) for arguments it does not take, on either path."""
+    (upx, upy), (downx, downy), padding = check_args(x, f, up, down, padding, gain)
     # The fast path pays where the reference zero-stuffs or decimates, on images of a million samples or more.
-    (upx, upy), (downx, downy) = parse_scaling(up), parse_scaling(down)
     pays = (upx, upy, downx, downy) != (1, 1, 1, 1) and x.numel() * upx * upy >= (1 << 20)
     if _impl.resolve(impl, x, f, fast_pays=pays) == 'fast':
-        assert f is None or (isinstance(f, torch.Tensor) and f.ndim in [1, 2] and f.device == x.device)
-        return fast_upfirdn2d.upfirdn2d_fast(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
+        return fast_upfirdn2d.upfirdn2d_fast(x, f, up=(upx, upy), down=(downx, downy), padding=padding, flip_filter=flip_filter, gain=gain)
     return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, flip_filter=flip_filter, gain=gain)
+
+def check_args(x, f, up, down, padding, gain) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+    """The checks of both paths: OpArgumentError / OpTypeError naming the argument. Returns the parsed
+    (up, down, padding)."""
+    check_image(x)
+    check_filter(f, x)
+    scale_up, scale_down = parse_scaling(up, 'up'), parse_scaling(down, 'down')
+    px0, px1, py0, py1 = parse_padding(padding)
+    check_number(gain, 'gain', minimum=0)
+    fw, fh = filter_size(f)
+    resampled_size(x.shape[3], scale_up[0], scale_down[0], px0, px1, fw, 'width of x')
+    resampled_size(x.shape[2], scale_up[1], scale_down[1], py0, py1, fh, 'height of x')
+    return scale_up, scale_down, (px0, px1, py0, py1)
 
 def upfirdn2d_ref(x, f, up=1, down=1, padding=0, flip_filter=False, gain=1):
     """Reference implementation: zero-stuffing plus a depthwise convolution."""
+    (upx, upy), (downx, downy), (padx0, padx1, pady0, pady1) = check_args(x, f, up, down, padding, gain)
     if f is None:
         f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
-    assert isinstance(f, torch.Tensor) and f.ndim in [1, 2]
     batch_size, num_channels, in_height, in_width = x.shape
-    upx, upy = parse_scaling(up)
-    downx, downy = parse_scaling(down)
-    padx0, padx1, pady0, pady1 = parse_padding(padding)
-    fw, fh = filter_size(f)
-    assert in_width * upx + padx0 + padx1 >= fw and in_height * upy + pady0 + pady1 >= fh, 'upsampled input smaller than the filter'
 
     # Upsample by inserting zeros.
     x = x.reshape([batch_size, num_channels, in_height, 1, in_width, 1])
