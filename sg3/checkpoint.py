@@ -243,6 +243,7 @@ def build_generator(
     read_tensor:    Callable,               # name -> torch.Tensor, called once for each expected name.
 ) -> torch.nn.Module:
     """Construct our generator and give it every tensor of its state dict. Raises FormatProblem on mismatch."""
+    _check_arguments(architecture, init_kwargs)
     cls = _generator_class(architecture)
     try:
         G = _construct(cls, init_kwargs, architecture, random_init=False)
@@ -285,8 +286,22 @@ def _construct(cls, init_kwargs: dict, architecture: str, random_init: bool) -> 
             with _UninitializedRandom():
                 return cls(**init_kwargs)
     except Exception as e: # Whatever the constructor raises for arguments it does not support.
-        raise checkpoint_pickle.FormatProblem(f'its constructor arguments are not supported by our {ARCHITECTURE_TITLES[architecture]} generator '
-            f'({type(e).__name__}: {checkpoint_pickle.short_repr(str(e))}); arguments: {checkpoint_pickle.short_repr(init_kwargs)}') from None
+        raise _unsupported(architecture, init_kwargs, f'{type(e).__name__}: {checkpoint_pickle.short_repr(str(e))}') from None
+
+def _check_arguments(architecture: str, init_kwargs: dict) -> None:
+    """Refuse the constructor arguments that our generators would only refuse by an assert (skipped by python -O)."""
+    if architecture != 'stylegan2':
+        return
+    synthesis_kwargs = init_kwargs.get('synthesis_kwargs')
+    nested = synthesis_kwargs.get('architecture', 'skip') if isinstance(synthesis_kwargs, dict) else 'skip'
+    chosen = init_kwargs.get('architecture', nested) # Top-level arguments override synthesis_kwargs, as in the constructor.
+    if chosen != 'skip':
+        raise _unsupported(architecture, init_kwargs, f"synthesis architecture {checkpoint_pickle.short_repr(chosen)}; "
+            f"expected 'skip', the one of NVIDIA's StyleGAN2 generators")
+
+def _unsupported(architecture: str, init_kwargs: dict, why: str) -> checkpoint_pickle.FormatProblem:
+    return checkpoint_pickle.FormatProblem(f'its constructor arguments are not supported by our {ARCHITECTURE_TITLES[architecture]} generator '
+        f'({why}); arguments: {checkpoint_pickle.short_repr(init_kwargs)}')
 
 def _has_tensors_outside_state_dict(G: torch.nn.Module) -> bool:
     """True if some tensor of G (a non-persistent buffer, a plain tensor attribute) is not in its state dict."""

@@ -7,6 +7,8 @@ import tempfile
 
 import torch
 
+from sg3.errors import CheckpointError
+
 #----------------------------------------------------------------------------
 
 FORMAT_NAME = 'sg3-viz'
@@ -32,7 +34,9 @@ def save_network(
     """Write `G` in our format. The file is written under a temporary name and renamed when complete."""
     import safetensors.torch
     architecture = getattr(G, 'architecture', None)
-    assert architecture in ARCHITECTURES, architecture
+    if architecture not in ARCHITECTURES or not isinstance(getattr(G, 'init_kwargs', None), dict):
+        raise CheckpointError(f'G is a {type(G).__name__} with architecture {architecture!r}: expected one of our generators '
+            f'(architecture one of {list(ARCHITECTURES)}, constructor arguments in init_kwargs)')
     metadata = {
         'format':               FORMAT_NAME,
         'version':              str(FORMAT_VERSION),

@@ -97,7 +97,10 @@ def test_unsupported_architecture(tmp_path, network):
     # A StyleGAN2 whose synthesis network has the 'resnet' architecture: our generator builds only 'skip'.
     G2, kwargs2, _ = pickle_writer.random_generator('stylegan2')
     pickle_writer.write(path, pickle_writer.generator_object(G2.state_dict(), dict(kwargs2, architecture='resnet'), 'stylegan2'))
-    expect_error(path, 'its constructor arguments are not supported by our StyleGAN2 generator', 'resnet')
+    expect_error(path, 'its constructor arguments are not supported by our StyleGAN2 generator', "architecture 'resnet'", "expected 'skip'")
+    nested = dict(kwargs2, synthesis_kwargs=dict(kwargs2.get('synthesis_kwargs') or {}, architecture='orig')) # As StyleGAN2-ADA records it.
+    pickle_writer.write(path, pickle_writer.generator_object(G2.state_dict(), nested, 'stylegan2'))
+    expect_error(path, 'its constructor arguments are not supported by our StyleGAN2 generator', "architecture 'orig'")
 
     # A top-level object that is neither a generator nor a discriminator.
     pickle_writer.write(path, pickle_writer.generator_object(G.state_dict(), init_kwargs, 'stylegan3-t', class_name='Encoder'))
@@ -133,5 +136,13 @@ def test_tensorflow_pickle(tmp_path):
     path = tmp_path / 'stylegan2-ffhq-config-f.pkl'
     path.write_bytes(b'\x80\x03cdnnlib.tflib.network\nNetwork\nq\x00)\x81q\x01}q\x02b.') # As TF-era files begin.
     expect_error(path, 'TensorFlow StyleGAN / StyleGAN2 pickle', 'legacy.py', 'use it only on files you trust')
+
+#----------------------------------------------------------------------------
+
+def test_saving_something_that_is_not_our_generator(tmp_path):
+    path = tmp_path / 'never-written.safetensors'
+    with pytest.raises(CheckpointError, match=r"G is a Linear with architecture None: expected one of our generators"):
+        checkpoint.save_network(torch.nn.Linear(2, 2), str(path))
+    assert list(tmp_path.iterdir()) == []
 
 #----------------------------------------------------------------------------
