@@ -11,7 +11,7 @@ import imgui
 import numpy as np
 
 from gui_utils import gl_utils
-from viz.imgui.widgets.base import ImageDrag
+from viz.core.controller import ImageDrag
 
 Rect = tuple[float, float, float, float]
 
