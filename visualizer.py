@@ -39,13 +39,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.fps is not None and not 1 <= args.fps <= 1000:
         parser.error(f'--fps {args.fps:g}: expected a frame rate between 1 and 1000')
     if args.window_size is not None:
-        try:
-            w, h = (int(v) for v in args.window_size.lower().split('x'))
-            assert 200 <= w <= 16384 and 200 <= h <= 16384
-            args.window_size = (w, h)
-        except (ValueError, AssertionError):
+        parts = args.window_size.lower().split('x')
+        size = tuple(int(v) for v in parts if v.isdigit())
+        if len(parts) != 2 or len(size) != 2 or not all(200 <= v <= 16384 for v in size):
             parser.error(f'--window-size {args.window_size}: expected WIDTHxHEIGHT, each 200..16384')
+        args.window_size = size
     return args
+
+
+def make_worker(wake):
+    """The render side of the app: torch on all cores but one, the renderer on a background thread of lower
+    priority, waking the GUI (`wake`) whenever it posts a result."""
+    from viz.render.renderer import Renderer
+    from viz.render.threads import leave_a_core_for_the_gui, lower_thread_priority
+    from viz.render.worker import RenderWorker
+    leave_a_core_for_the_gui()
+    return RenderWorker(Renderer(), on_result=wake, on_start=lower_thread_priority)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             else '(not glibc: the C library allocator is left as it is)'), flush=True)
     from viz.imgui.app import Visualizer
     try:
-        app = Visualizer(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,
+        app = Visualizer(make_worker, sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,
             browse_dir=args.browse_dir, session_file=args.session, fps_limit=args.fps, log=args.log,
             log_items=args.log_items, frame_log=args.frame_log, window_size=args.window_size)
     except DisplayUnavailableError as e:

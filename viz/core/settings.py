@@ -13,7 +13,8 @@ import math
 import os
 import pathlib
 import sys
-import tempfile
+
+from viz.files import atomic_write
 
 APP_NAME = 'sg3-viz'
 CONFIG_DIR_ENV = 'SG3_VIZ_CONFIG_DIR'
@@ -103,13 +104,5 @@ def save_settings(settings: Settings, folder: pathlib.Path | None = None) -> Non
     """Write the settings atomically (a crash never leaves half a file)."""
     folder = folder or config_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(settings.to_dict(), indent=2)
-    fd, tmp = tempfile.mkstemp(prefix='.settings-', suffix='.json', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text + '\n')
-        os.replace(tmp, folder / SETTINGS_FILE)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    text = (json.dumps(settings.to_dict(), indent=2) + '\n').encode('utf-8')
+    atomic_write(folder / SETTINGS_FILE, lambda f: f.write(text))

@@ -12,7 +12,7 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class Shortcut:
     key: str                    # Key name: a letter, a digit, or RIGHT, LEFT, UP, DOWN, SPACE, TAB, F1.
-    action: str                 # Action name.
+    action: str                 # 'target.name': ViewCore.act(target, name).
     keys_text: str              # How the key combination is written for people.
     description: str            # What it does.
     shift: bool = False         # Needs Shift held.
@@ -21,20 +21,20 @@ class Shortcut:
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
-    Shortcut('RIGHT', 'next_seed', 'Right', 'Next seed', repeat=True),
-    Shortcut('LEFT', 'prev_seed', 'Left', 'Previous seed', repeat=True),
-    Shortcut('DOWN', 'next_seed_row', 'Down', 'Seed one row down (+100)', repeat=True),
-    Shortcut('UP', 'prev_seed_row', 'Up', 'Seed one row up (-100)', repeat=True),
-    Shortcut('SPACE', 'toggle_animation', 'Space', 'Start / stop the latent animation'),
-    Shortcut('R', 'reset_view', 'R', 'Reset the latent drag and input transform'),
-    Shortcut('S', 'capture_image', 'S', 'Save the image (generator resolution) as PNG'),
-    Shortcut('S', 'capture_window', 'Shift+S', 'Save the whole window as PNG', shift=True),
-    Shortcut('TAB', 'toggle_pane', 'Tab', 'Hide / show the control pane'),
-    Shortcut('F', 'zoom_fit', 'F', 'Fit the image to the window'),
-    Shortcut('1', 'zoom_1', '1', 'Zoom to 1:1 (one image pixel per screen pixel)'),
-    Shortcut('F1', 'help', 'F1 or H', 'Show this help'),
-    Shortcut('H', 'help', '', ''),
-    Shortcut('Q', 'quit', 'Ctrl+Q', 'Quit', ctrl=True),
+    Shortcut('RIGHT', 'latent.next_seed', 'Right', 'Next seed', repeat=True),
+    Shortcut('LEFT', 'latent.prev_seed', 'Left', 'Previous seed', repeat=True),
+    Shortcut('DOWN', 'latent.next_seed_row', 'Down', 'Seed one row down (+100)', repeat=True),
+    Shortcut('UP', 'latent.prev_seed_row', 'Up', 'Seed one row up (-100)', repeat=True),
+    Shortcut('SPACE', 'latent.toggle_animation', 'Space', 'Start / stop the latent animation'),
+    Shortcut('R', 'app.reset_view', 'R', 'Reset the latent drag and input transform'),
+    Shortcut('S', 'app.capture_image', 'S', 'Save the image (generator resolution) as PNG'),
+    Shortcut('S', 'app.capture_window', 'Shift+S', 'Save the whole window as PNG', shift=True),
+    Shortcut('TAB', 'app.toggle_pane', 'Tab', 'Hide / show the control pane'),
+    Shortcut('F', 'app.zoom_fit', 'F', 'Fit the image to the window'),
+    Shortcut('1', 'app.zoom_1', '1', 'Zoom to 1:1 (one image pixel per screen pixel)'),
+    Shortcut('F1', 'app.help', 'F1 or H', 'Show this help'),
+    Shortcut('H', 'app.help', '', ''),
+    Shortcut('Q', 'app.quit', 'Ctrl+Q', 'Quit', ctrl=True),
 )
 
 MOUSE_HELP: tuple[tuple[str, str], ...] = (
@@ -57,3 +57,8 @@ def help_markdown() -> str:
     lines = ['| Keys / mouse | Action |', '|---|---|']
     lines += [f'| {keys} | {text} |' for keys, text in help_rows()]
     return '\n'.join(lines)
+
+
+def find(key: str, shift: bool = False, ctrl: bool = False) -> Shortcut | None:
+    """The shortcut of a key press (key named as in the table), or None."""
+    return next((s for s in SHORTCUTS if s.key == key and s.shift == shift and s.ctrl == ctrl), None)

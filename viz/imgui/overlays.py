@@ -2,7 +2,7 @@
 on top of the image, the status bar below it, and the keyboard-and-mouse help popup.
 
 Plain imgui drawing from values the caller passes in; the state (newest result, messages, whether help was
-asked for) stays in `viz.imgui.app.Visualizer`.
+asked for) is the view core's.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from viz.protocol import RenderResult
 ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
 PREVIEW_COLOR = (1.0, 0.78, 0.25, 1.0)          # The "bf16 preview" tag over a lower-precision image.
 PREVIEW_TAG = 'bf16 preview'
-ERROR_SECONDS = 30.0                            # How long an error message stays on top of the image.
-INFO_SECONDS = 8.0                              # How long an info message stays in the status bar.
 HELP_TITLE = 'Keyboard and mouse'
 OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_SAVED_SETTINGS
     | imgui.WINDOW_NO_FOCUS_ON_APPEARING | imgui.WINDOW_NO_NAV | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
@@ -29,13 +27,6 @@ OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WIN
 def status_height(font_size: float) -> float:
     """Height of the status bar below the image area, in screen units."""
     return float(round(font_size * 1.6))
-
-
-def visible_message(message: tuple[str, bool, float] | None, now: float) -> tuple[str, bool, float] | None:
-    """The app's message (text, is_error, time.monotonic() when shown) if it is still on screen at `now`, else None."""
-    if message is None or now - message[2] >= (ERROR_SECONDS if message[1] else INFO_SECONDS):
-        return None
-    return message
 
 
 def status_text(

@@ -1,0 +1,96 @@
+"""What every view shares: the per-frame UI facts, colours and small drawing helpers.
+
+A view draws one section of the control pane from the view core's state and turns clicks into
+`core.act(...)` calls; it never changes state itself and never imports torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import imgui
+
+from gui_utils import imgui_utils
+from viz.protocol import CommandStatus
+
+ERROR_RGBA = (1.0, 0.4, 0.35, 1.0)
+WARNING_RGBA = (1.0, 0.8, 0.3, 1.0)
+DIM_RGBA = (0.65, 0.65, 0.65, 1.0)
+INT32_LIMIT = (1 << 31) - 1                     # imgui's integer fields hold int32.
+
+
+@dataclasses.dataclass(frozen=True)
+class Ui:
+    font_size: float = 13.0                     # Layout unit in pixels; views derive sizes from it.
+    gui_frame_times: tuple[float, ...] = ()     # Recent GUI frame times in seconds, oldest first.
+    image_text: str | None = None               # 'Image 256x256, zoom 2x (fit)' once an image is shown.
+
+    @property
+    def label_width(self) -> float:
+        """Width of the label column."""
+        return self.font_size * 6.5
+
+
+def message(text: str, rgba: tuple[float, float, float, float] = ERROR_RGBA) -> None:
+    """Wrapped coloured text, for inline errors and notes."""
+    with imgui_utils.style_color(imgui.COLOR_TEXT, rgba):
+        imgui.text_wrapped(text)
+
+
+def label(ui: Ui, text: str) -> None:
+    """A row label in the label column; the control follows on the same line."""
+    imgui.text(text)
+    imgui.same_line(ui.label_width)
+
+
+def finite(changed: bool, *values: float) -> bool:
+    """Did a float field change to finite values?"""
+    return changed and all(math.isfinite(v) for v in values)
+
+
+def input_int(label_text: str, value: int, low: int, high: int, width: float, step: int = 1, step_fast: int = 100) -> tuple[bool, int]:
+    """An integer field clamped to [low, high]."""
+    with imgui_utils.item_width(width):
+        changed, new = imgui.input_int(label_text, int(min(max(value, low), INT32_LIMIT)), step, step_fast)
+    return changed, int(min(max(new, low), high))
+
+
+def combo(label_text: str, current: str, options: dict[str, str]) -> str | None:
+    """A drop-down of {value: label}; returns the value picked this frame, or None."""
+    picked = None
+    if imgui.begin_combo(label_text, options.get(current, current)):
+        for value, text in options.items():
+            if imgui.selectable(f'{text}{label_text}', value == current)[0]:
+                picked = value
+        imgui.end_combo()
+    return picked
+
+
+def draw_command(status: CommandStatus | None) -> None:
+    """Progress bar, time left and state line of a background command."""
+    if status is None:
+        return
+    overlay = f'{status.done} / {status.total}'
+    if status.state == 'queued':
+        message('Waiting to start...', DIM_RGBA)
+    elif status.state == 'running':
+        left = status.seconds_left
+        imgui.progress_bar(status.done / status.total if status.total else 0.0, (-1, 0),
+            overlay + ('' if left is None else f', {left:.0f} s left'))
+    elif status.state == 'failed':
+        message(f'Failed: {status.error}', ERROR_RGBA)
+    elif status.state == 'cancelled':
+        message(f'Cancelled after {overlay}' + (f' ({status.error})' if status.error else ''), WARNING_RGBA)
+    else:
+        message(f'Done: {overlay} in {status.seconds:.1f} s', DIM_RGBA)
+
+
+def command_button(core: Any, kind: str, label_text: str, action: str, *args: Any) -> None:
+    """"Start" button of a command, which becomes "Cancel" while that command is queued or running."""
+    status = core.command_status(kind)
+    if status is not None and not status.finished:
+        if imgui.button(f'Cancel##{kind}'):
+            core.act('app', 'cancel', kind)
+    elif imgui.button(label_text):
+        core.act('app', action, *args)

@@ -1,0 +1,120 @@
+"""Equivariance section: the live heatmap (mode, layout, colour scale), the PSNR with its history while
+dragging or animating, and the batch EQ-T / EQ-T_frac / EQ-R metrics as a background command."""
+
+from __future__ import annotations
+
+import math
+
+import imgui
+import numpy as np
+
+from gui_utils import imgui_utils
+from viz.core.controllers.analysis import unavailable_reason
+from viz.protocol import EQ_LAYOUTS, EQ_MODES, SEED_MODULO
+from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, command_button, combo, draw_command, finite, input_int, label, message
+
+MODE_LABELS = {'off': 'Off', 'eqt': 'EQ-T', 'eqt_frac': 'EQ-T frac', 'eqr': 'EQ-R'}
+MODE_HELP = {
+    'off': 'Show the normal image',
+    'eqt': 'Integer translation: the input transform\'s translation rounded to whole pixels',
+    'eqt_frac': 'Fractional translation: the input transform\'s translation, band-limited sub-pixel shift',
+    'eqr': 'Rotation: the input transform\'s angle, band-limited rotation',
+}
+LAYOUT_LABELS = {'side': 'Side by side', 'reference': 'Reference', 'generated': 'Generated', 'error': 'Error'}
+KIND_LABELS = {'eqt': 'EQ-T', 'eqt_frac': 'EQ-T_frac', 'eqr': 'EQ-R'}
+PSNR_PLOT_CAP = 100.0                           # Identical pictures (infinite PSNR) are plotted at this height.
+
+
+def format_psnr(value: float) -> str:
+    """'31.24 dB', 'inf dB (identical)', 'n/a (no valid pixels)'."""
+    if math.isnan(value):
+        return 'n/a (no valid pixels)'
+    if math.isinf(value):
+        return 'inf dB (identical)'
+    return f'{value:.2f} dB'
+
+
+class EquivarianceView:
+    title = 'Equivariance'
+
+    def draw(self, core, ui: Ui) -> None:
+        analysis = core.result.analysis if core.result is not None else None
+        reason = unavailable_reason(core.facts) or (analysis.equivariance_unavailable if analysis is not None else None)
+        if reason:
+            message(reason, WARNING_RGBA)
+        with imgui_utils.grayed_out(reason is not None, reason):
+            self._draw_controls(core, ui)
+            self._draw_psnr(core, ui)
+            imgui.separator()
+            self._draw_metrics(core, ui)
+
+    @staticmethod
+    def _draw_controls(core, ui: Ui) -> None:
+        st = core.analysis.state
+        fs = ui.font_size
+        label(ui, 'Heatmap')
+        for idx, mode in enumerate(EQ_MODES):
+            if idx:
+                imgui.same_line()
+            if imgui.radio_button(f'{MODE_LABELS[mode]}##eqmode', st.eq_mode == mode) and st.eq_mode != mode:
+                core.act('analysis', 'set_eq_mode', mode)
+            imgui_utils.tooltip(MODE_HELP[mode])
+        label(ui, 'Layout')
+        with imgui_utils.item_width(fs * 10):
+            picked = combo('##eqlayout', st.eq_layout, {layout: LAYOUT_LABELS[layout] for layout in EQ_LAYOUTS})
+        if picked is not None:
+            core.act('analysis', 'set', eq_layout=picked)
+        imgui_utils.tooltip('Reference = generate, then transform; generated = transform the input, then generate')
+        label(ui, 'Scale')
+        clicked, auto = imgui.checkbox('Auto##eqscale', st.eq_auto_scale)
+        if clicked:
+            core.act('analysis', 'set', eq_auto_scale=auto)
+        imgui_utils.tooltip('Top of the colour scale = the largest squared error shown')
+        imgui.same_line()
+        with imgui_utils.grayed_out(st.eq_auto_scale), imgui_utils.item_width(fs * 8):
+            changed, value = imgui.slider_float('##eqscalemax', st.eq_scale_max, 1e-6, 4.0, format='%.2e', flags=imgui.SLIDER_FLAGS_LOGARITHMIC)
+        if finite(changed, value) and value > 0:
+            core.act('analysis', 'set', eq_scale_max=float(min(value, 4.0)))
+
+    @staticmethod
+    def _draw_psnr(core, ui: Ui) -> None:
+        analysis = core.result.analysis if core.result is not None else None
+        view = analysis.equivariance if analysis is not None else None
+        if view is None or core.analysis.state.eq_mode == 'off':
+            return
+        if imgui.selectable(f'PSNR {format_psnr(view.psnr)}##psnr', False, width=ui.font_size * 14)[0]:
+            imgui.set_clipboard_text(f'{view.psnr:.4f}')
+        imgui_utils.tooltip(f'{KIND_LABELS[view.mode]} of this latent and transform (peak 2, as the paper); click to copy\n'
+            f'MSE {view.mse:.3e}, largest error {view.error_max:.3e}, colour scale 0 .. {view.scale_max:.3e}')
+        imgui.same_line()
+        message(f'{KIND_LABELS[view.mode]}  t = ({view.translate[0]:+.4f}, {view.translate[1]:+.4f})  angle {view.angle_deg:+.2f} deg', DIM_RGBA)
+        values = np.minimum(np.asarray(core.psnr_history, dtype=np.float32), PSNR_PLOT_CAP)
+        if values.size >= 2:
+            low, high = float(values.min()), float(values.max())
+            imgui.plot_lines('##psnrhistory', values, overlay_text=f'{low:.1f} .. {high:.1f} dB', scale_min=low - 1,
+                scale_max=high + 1, graph_size=(imgui.get_content_region_available_width(), ui.font_size * 3))
+        for note in view.notes:
+            message(note, DIM_RGBA)
+
+    @staticmethod
+    def _draw_metrics(core, ui: Ui) -> None:
+        st = core.analysis.state
+        message('Batch metrics: EQ-T, EQ-T_frac and EQ-R over random latents and transforms', DIM_RGBA)
+        label(ui, 'Samples')
+        changed, value = input_int('##eqsamples', st.metrics_samples, 1, 1_000_000, ui.font_size * 6, 10, 100)
+        if changed:
+            core.act('analysis', 'set', metrics_samples=value)
+        imgui.same_line()
+        imgui.text('Seed')
+        imgui.same_line()
+        changed, value = input_int('##eqseed', st.metrics_seed, 0, SEED_MODULO - 1, ui.font_size * 6)
+        if changed:
+            core.act('analysis', 'set', metrics_seed=value)
+        command_button(core, 'metrics', 'Compute EQ metrics##eqmetrics', 'compute_metrics')
+        imgui_utils.tooltip('Runs on the render thread between live renders; the same numbers as\n'
+            'python -m sg3 equivariance --num N --seed S.')
+        status = core.command_status('metrics')
+        draw_command(status)
+        for kind, value in (status.psnr if status is not None else ()):
+            label(ui, KIND_LABELS[kind])
+            imgui.text(format_psnr(value))

@@ -1,0 +1,108 @@
+"""Layers section: every synthesis layer with shape, dtype, sampling rate and cutoff; which layer and
+channels to show, normalise, gain, margins, and the layer's statistics."""
+
+from __future__ import annotations
+
+import imgui
+
+from gui_utils import imgui_utils
+from viz.core.controllers.layers import GAIN_RANGE, selected_layer
+from viz.protocol import LayerInfo
+from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, finite, label, message
+
+OUTPUT = 'output'                               # Shown name of the generator output (LayerArgs.name = None).
+VIEW_LABELS = {'rgb': 'RGB', 'channel': 'One channel'}
+
+
+def describe(info: LayerInfo) -> str:
+    """One table row: shape, dtype, sampling rate and cutoff."""
+    _n, c, h, w = info.shape
+    text = f'{c:4d} x {h}x{w}  {info.dtype}'
+    if info.sampling_rate is not None:
+        text += f'  s={info.sampling_rate:g}'
+    if info.cutoff is not None:
+        text += f'  fc={info.cutoff:.3g}'
+    if info.stopband is not None:
+        text += f'  ft={info.stopband:.3g}'
+    return text + (f'  margin {info.margin}' if info.margin else '')
+
+
+class LayersView:
+    title = 'Layers'
+
+    def draw(self, core, ui: Ui) -> None:
+        ctrl = core.controllers['layer']
+        st = ctrl.state
+        facts = core.facts
+        fs = ui.font_size
+        layers = facts.result.layers if facts.result is not None else ()
+        self._draw_list(core, layers, fs)
+        selected = selected_layer(facts, st.name)
+        if st.name is not None and layers and selected is None:
+            message(f'Layer {st.name} is not in this network.', WARNING_RGBA)
+        channels = ctrl.channel_count(facts)
+
+        label(ui, 'View')
+        for idx, (view, text) in enumerate(VIEW_LABELS.items()):
+            if idx:
+                imgui.same_line()
+            if imgui.radio_button(f'{text}##view', st.view == view):
+                core.act('layer', 'set', view=view)
+        label(ui, 'Channel')
+        top = ctrl.top_channel(facts)
+        with imgui_utils.item_width(fs * 10), imgui_utils.grayed_out(top == 0):
+            changed, channel = imgui.slider_int('##channel', min(st.channel, top), 0, top,
+                format=('channels %d..' if st.view == 'rgb' else 'channel %d') + f' of {channels}')
+        if changed:
+            core.act('layer', 'set', channel=int(min(max(channel, 0), top)))
+        clicked, on = imgui.checkbox('Normalize', st.normalize)
+        if clicked:
+            core.act('layer', 'set', normalize=on)
+        imgui_utils.tooltip('Divide each shown channel by its largest magnitude')
+        imgui.same_line()
+        with imgui_utils.grayed_out(selected is None or selected.margin == 0, 'This layer has no margin pixels'):
+            clicked, on = imgui.checkbox('Crop margins', st.crop_margins)
+        if clicked:
+            core.act('layer', 'set', crop_margins=on)
+        label(ui, 'Gain')
+        changed, gain = imgui_utils.slider_with_reset('##gain', st.gain_db, *GAIN_RANGE, 0.0, format='%+.1f dB', width=fs * 10)
+        if finite(changed, gain):
+            core.act('layer', 'set', gain_db=float(min(max(gain, GAIN_RANGE[0]), GAIN_RANGE[1])))
+        self._draw_stats(core)
+
+    @staticmethod
+    def _draw_list(core, layers: tuple[LayerInfo, ...], fs: float) -> None:
+        name = core.controllers['layer'].state.name
+        height = min(len(layers) + 1, 12) * imgui.get_text_line_height_with_spacing() + fs * 0.6
+        imgui.begin_child('##layers', 0, height, border=True)
+        try:
+            if imgui.selectable(f'{OUTPUT}##layer', name is None)[0]:
+                core.act('layer', 'select', None)
+            for info in layers:
+                if imgui.selectable(f'{info.name}##layer', name == info.name)[0]:
+                    core.act('layer', 'select', info.name)
+                imgui.same_line(fs * 8)
+                imgui.text(describe(info))
+            if not layers:
+                message('The layer list appears after the first render.', DIM_RGBA)
+        finally:
+            imgui.end_child()
+
+    @staticmethod
+    def _draw_stats(core) -> None:
+        stats = core.result.stats if core.result is not None else None
+        if stats is None:
+            return
+        st = core.controllers['layer'].state
+        imgui.text(f'{stats.name}: mean {stats.mean:+.3g}  std {stats.std:.3g}  min {stats.min:+.3g}  max {stats.max:+.3g}')
+        count = len(stats.channel_mean)
+        if not count:
+            return
+        if st.view == 'rgb' and count >= 3:
+            base = min(st.channel, count - 3)
+            shown = range(base, base + 3)
+        else:
+            shown = [min(st.channel, count - 1) if st.view == 'channel' else 0]
+        for c in shown:
+            imgui.text(f'  ch {c}: mean {stats.channel_mean[c]:+.3g}  std {stats.channel_std[c]:.3g}  '
+                f'min {stats.channel_min[c]:+.3g}  max {stats.channel_max[c]:+.3g}')

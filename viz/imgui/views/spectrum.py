@@ -1,0 +1,155 @@
+"""Spectrum section: the power spectrum of the layer chosen in Layers (Kaiser beta, dB range, all channels
+or the selected one), with the layer's cutoff f_c, stopband f_t and Nyquist s/2 as numbers and as marks on
+the radial profile and the 0 / 45 degree slices; the K-seed average and the exports as background commands."""
+
+from __future__ import annotations
+
+import math
+
+import imgui
+import numpy as np
+
+from gui_utils import imgui_utils
+from viz.core.controllers.analysis import BETA_LIMIT, DB_LIMIT
+from viz.core.controllers.capture import folder_problem
+from viz import protocol
+from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, command_button, draw_command, finite, input_int, label, message
+
+MARKERS = (                                     # (SpectrumView field, label, RGBA) as drawn over the plots.
+    ('cutoff', 'f_c', (0.24, 0.90, 0.35, 1.0)),
+    ('stopband', 'f_t', (1.00, 0.27, 0.24, 1.0)),
+    ('nyquist', 's/2', (0.98, 0.98, 0.98, 1.0)),
+)
+CHANNEL_LABELS = {'all': 'All', 'selected': 'Selected in Layers'}
+
+
+def marker_text(view: protocol.SpectrumView) -> str:
+    """'f_c 4  f_t 8  s/2 8 cycles per image (separable filter)'."""
+    parts = '  '.join(f'{text} {getattr(view, name):.4g}' for name, text, _ in MARKERS if getattr(view, name) is not None)
+    if view.cutoff is None:
+        return parts + ' cycles per image'
+    return parts + f' cycles per image ({"radial" if view.radial_filter else "separable"} filter)'
+
+
+class SpectrumView:
+    title = 'Spectrum'
+
+    def draw(self, core, ui: Ui) -> None:
+        st = core.analysis.state
+        analysis = core.result.analysis if core.result is not None else None
+        view = analysis.spectrum if analysis is not None else None
+        clicked, on = imgui.checkbox('Show spectrum##spectrum', st.spectrum)
+        if clicked:
+            core.act('analysis', 'show_spectrum', on)
+        imgui_utils.tooltip('Show the power spectrum of the layer chosen in Layers instead of its values')
+        imgui.same_line()
+        message(f'of {core.controllers["layer"].state.name or "output"} (choose in Layers)', DIM_RGBA)
+        self._draw_settings(core, ui)
+        if st.spectrum and analysis is not None and analysis.spectrum_note:
+            message(analysis.spectrum_note, WARNING_RGBA)
+        if st.spectrum and view is not None:
+            self._draw_view(view, ui)
+        imgui.separator()
+        self._draw_average(core, ui)
+        imgui.separator()
+        self._draw_export(core, ui, view)
+
+    @staticmethod
+    def _draw_settings(core, ui: Ui) -> None:
+        st = core.analysis.state
+        fs = ui.font_size
+        label(ui, 'Window')
+        changed, beta = imgui_utils.slider_with_reset('Kaiser beta##spectrum', st.spectrum_beta, 0.0, BETA_LIMIT, 8.0, format='%.1f',
+            width=fs * 8, help='Shape of the Kaiser window: 0 = rectangular, larger = less leakage, wider peaks')
+        if finite(changed, beta):
+            core.act('analysis', 'set', spectrum_beta=float(min(max(beta, 0.0), BETA_LIMIT)))
+        label(ui, 'Range')
+        with imgui_utils.item_width(fs * 10):
+            changed, (low, high) = imgui.input_float2('dB##spectrumrange', st.spectrum_db_low, st.spectrum_db_high, format='%.0f')
+        imgui_utils.tooltip('Colour range of the heatmap in dB (bottom, top)')
+        if finite(changed, low, high):
+            low = float(min(max(low, -DB_LIMIT), DB_LIMIT - 1))
+            core.act('analysis', 'set', spectrum_db_low=low, spectrum_db_high=float(min(max(high, low + 1), DB_LIMIT)))
+        label(ui, 'Channels')
+        for idx, (value, text) in enumerate(CHANNEL_LABELS.items()):
+            if idx:
+                imgui.same_line()
+            if imgui.radio_button(f'{text}##spectrumchannels', st.spectrum_channels == value):
+                core.act('analysis', 'set', spectrum_channels=value)
+
+    def _draw_view(self, view: protocol.SpectrumView, ui: Ui) -> None:
+        message(marker_text(view), DIM_RGBA)
+        what = f'{view.layer}, {view.source}' + ('' if view.channel is None else f', channel {view.channel}')
+        message(f'{what}; sampling rate {view.sampling_rate:g}', DIM_RGBA)
+        for note in view.notes:
+            message(note, WARNING_RGBA)
+        width = imgui.get_content_region_available_width()
+        low, high = view.db_range
+        plots = (('Radial mean', view.radial_freqs, view.radial_db, 1.0),
+            ('0 deg slice', view.slice0_freqs, view.slice0_db, 1.0),
+            ('45 deg slice', view.slice45_freqs, view.slice45_db, 1.0 if view.radial_filter else math.sqrt(2)))
+        for name, freqs, db, diagonal in plots:
+            if len(db) < 2:
+                continue
+            imgui.plot_lines(f'##{name}', np.ascontiguousarray(db, dtype=np.float32), overlay_text=name,
+                scale_min=low, scale_max=high, graph_size=(width, ui.font_size * 4))
+            self._draw_marks(view, float(freqs[0]), float(freqs[-1]), diagonal)
+        message(f'Plots: 0 .. {view.nyquist * math.sqrt(2):.4g} cycles per image (radial, 45 deg), '
+            f'0 .. {view.nyquist:.4g} (0 deg); {low:g} .. {high:g} dB', DIM_RGBA)
+
+    @staticmethod
+    def _draw_marks(view: protocol.SpectrumView, f0: float, f1: float, diagonal: float) -> None:
+        """Vertical lines on the last plot at the marker frequencies (times `diagonal` for a square's 45 degree crossing)."""
+        x0, y0 = imgui.get_item_rect_min()
+        x1, y1 = imgui.get_item_rect_max()
+        pad = imgui.get_style().frame_padding
+        x0, x1, y0, y1 = x0 + pad[0], x1 - pad[0], y0 + pad[1], y1 - pad[1]
+        draw_list = imgui.get_window_draw_list()
+        for name, _text, rgba in MARKERS:
+            value = getattr(view, name)
+            if value is None or f1 <= f0:
+                continue
+            f = value * (diagonal if name != 'nyquist' else 1.0)
+            if f0 <= f <= f1:
+                x = x0 + (f - f0) / (f1 - f0) * (x1 - x0)
+                draw_list.add_line(x, y0, x, y1, imgui.get_color_u32_rgba(*rgba), 1.0)
+
+    @staticmethod
+    def _draw_average(core, ui: Ui) -> None:
+        st = core.analysis.state
+        label(ui, 'Average')
+        changed, value = input_int('seeds##spectrumk', st.average_seeds, 1, 100_000, ui.font_size * 6, 1, 10)
+        if changed:
+            core.act('analysis', 'set', average_seeds=value)
+        imgui.same_line()
+        command_button(core, 'average', 'Average over K seeds##spectrumaverage', 'average_spectrum')
+        imgui_utils.tooltip('Average the spectrum of this layer over K seeds from the current one, in the background')
+        draw_command(core.command_status('average'))
+        clicked, on = imgui.checkbox('Show average##spectrum', st.show_average)
+        if clicked:
+            core.act('analysis', 'set', show_average=on)
+        imgui_utils.tooltip('Show the K-seed average when one was computed for this layer, seed and settings')
+
+    @staticmethod
+    def _draw_export(core, ui: Ui, view: protocol.SpectrumView | None) -> None:
+        folder = core.capture.state.folder
+        label(ui, 'Export')
+        problem = folder_problem(folder) or (None if view is not None else 'Turn on the spectrum view to export it')
+        with imgui_utils.grayed_out(problem is not None, problem):
+            if imgui.button('Save PNG figure##spectrum'):
+                core.act('app', 'export_spectrum', 'png')
+            imgui_utils.tooltip('Heatmap, radial profile and slices in cycles per image with the markers (matplotlib)')
+            imgui.same_line()
+            if imgui.button('Save .npz##spectrum'):
+                core.act('app', 'export_spectrum', 'npz')
+            imgui_utils.tooltip('Spectrum, profiles and the layer design as arrays')
+        message(f'into {folder} (the capture folder)', DIM_RGBA)
+        status = core.command_status('export')
+        if status is None:
+            return
+        if status.state == 'done':
+            message(f'Saved {status.path}', DIM_RGBA)
+        elif status.state == 'failed':
+            message(status.error or 'Export failed', ERROR_RGBA)
+        elif not status.finished:
+            message('Saving...', DIM_RGBA)

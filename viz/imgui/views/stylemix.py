@@ -1,0 +1,49 @@
+"""Style mixing section: the mix seed and one toggle per W index, with quick selections."""
+
+from __future__ import annotations
+
+import imgui
+
+from gui_utils import imgui_utils
+from viz.core.controllers.stylemix import PRESETS, SEED_LIMIT, num_ws_of
+from viz.imgui.views.base import DIM_RGBA, Ui, input_int, label, message
+
+PER_ROW = 8                                     # W toggles per row.
+
+
+class StyleMixView:
+    title = 'Style mixing'
+
+    def draw(self, core, ui: Ui) -> None:
+        st = core.controllers['mix'].state
+        num_ws = num_ws_of(core.facts, st.mask)
+        label(ui, 'Mix seed')
+        clicked, enabled = imgui.checkbox('##enabled', st.enabled)
+        imgui_utils.tooltip('Replace the ticked W vectors with those of the mix seed')
+        if clicked:
+            core.act('mix', 'set', enabled=enabled)
+        imgui.same_line()
+        with imgui_utils.grayed_out(not st.enabled):
+            changed, seed = input_int('##seed', st.seed, 0, SEED_LIMIT, ui.font_size * 7)
+        if changed:
+            core.act('mix', 'set', seed=seed)
+
+        with imgui_utils.grayed_out(not st.enabled, 'Enable mixing first'):
+            label(ui, 'W index')
+            for idx in range(num_ws):
+                if idx % PER_ROW:
+                    imgui.same_line()
+                elif idx:
+                    imgui.dummy(ui.label_width - imgui.get_style().item_spacing.x, 0)
+                    imgui.same_line()
+                on = idx < len(st.mask) and st.mask[idx]
+                if imgui.checkbox(f'##w{idx}', on)[0]:
+                    core.act('mix', 'toggle_index', idx)
+                imgui_utils.tooltip(f'W index {idx}')
+            for idx, preset in enumerate(PRESETS):
+                if idx:
+                    imgui.same_line()
+                if imgui.button(f'{preset.capitalize()}##mix'):
+                    core.act('mix', 'preset', preset, num_ws)
+        if st.enabled and not any(st.mask):
+            message('No W index ticked: nothing is mixed.', DIM_RGBA)
