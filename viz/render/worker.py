@@ -1,50 +1,84 @@
-"""The background render thread: a single-slot mailbox where the newest request wins.
+"""The background render thread: a single-slot mailbox where the newest request wins, and a command channel.
 
-The GUI thread calls `submit(args)` whenever the request changes (it never waits) and `poll()` once a
-frame. The worker thread takes the newest waiting request, renders it, and posts the result; a request
-that was replaced before the worker got to it is never rendered. Results carry the stamp of their
+Requests. The GUI thread calls `submit(args)` whenever the request changes (it never waits) and `poll()`
+once a frame. The worker thread takes the newest waiting request, renders it, and posts the result; a
+request that was replaced before the worker got to it is never rendered. Results carry the stamp of their
 request, and `poll()` never returns a result older than one it already returned. Exceptions from the
 render function become `RenderResult.error`. `close()` sets the cancel flag the render function checks
 between layers and returns promptly even while a render is running.
 
-Background jobs (batch metrics, spectrum averages) run in small chunks between live renders: while no
-request waits, the worker calls `job_fn(cancel)` (by default the render function's `step_job` method, if
-it has one) again and again; each call does one chunk and returns a result to post (e.g. with the job's
-progress), or None when there is no job work. A waiting request always goes first, so exploring stays
-responsive while a job runs.
+Commands. Background work that is not "show this state" (batch metrics, spectrum averages, exports) is
+started with `start(command, args)`, which returns a command id at once, and stopped with `cancel(id)`.
+The worker thread runs commands one at a time in the order they were started, in chunks, and only while
+no request waits: a waiting request always goes first, so exploring stays responsive. Every change of a
+command's state is a `CommandStatus` ('queued', 'running' with progress, then one of 'done', 'cancelled'
+or 'failed'); `poll_commands()` returns them in order. The work itself comes from the render function:
+`render_fn.start_command(command, args, cancel)` returns a job whose `step(cancel)` does one chunk and
+returns the current status and whose `abort()` stops it and returns 'cancelled' with the partial results.
+Exceptions from either become a 'failed' status; the worker keeps running.
 
 No torch, imgui or OpenGL here: the render function does the work.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import threading
 import time
 import traceback
-from typing import Callable
+from typing import Callable, Protocol
 
-from viz.protocol import RenderArgs, RenderResult
+from viz.protocol import Command, CommandStatus, RenderArgs, RenderResult
 
 # render_fn(args, stamp, cancel, progress) -> RenderResult. `cancel.is_set()` means stop soon (the result
 # is then discarded); `progress(result)` posts an intermediate result (e.g. with `loading` text).
 RenderFn = Callable[[RenderArgs, int, threading.Event, Callable[[RenderResult], None]], RenderResult]
 
-# job_fn(cancel) -> RenderResult | None: one chunk of background work, then a result to post (it carries the
-# stamp of the last rendered request), or None when no job has work left. Called only while no request waits.
-JobFn = Callable[[threading.Event], 'RenderResult | None']
+
+class CommandJob(Protocol):
+    """A started command, driven by the worker thread only. The statuses it returns may carry any
+    command_id: the worker puts in the id it handed out."""
+
+    def step(self, cancel: threading.Event) -> CommandStatus:
+        """Do one chunk (returning early if `cancel` gets set); the status afterwards: 'running' or finished."""
+        ...
+
+    def abort(self) -> CommandStatus:
+        """Stop now and release what the job holds; 'cancelled' with the partial results."""
+        ...
+
+
+# start_command(command, args, cancel) -> CommandJob: an optional method of the render function. `cancel`
+# is set when the command is cancelled or the worker closes.
+StartCommandFn = Callable[[Command, RenderArgs, threading.Event], CommandJob]
+
+
+@dataclasses.dataclass
+class _Command:
+    command_id: int
+    command: Command
+    args: RenderArgs
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    job: CommandJob | None = None               # Set once started on the worker thread.
+
+
+def _error_text(e: BaseException) -> str:
+    """ValueErrors carry user-facing messages; anything else is named by its type."""
+    return str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
 
 
 class RenderWorker:
     def __init__(
         self,
         render_fn: RenderFn,                        # Turns a request into a result; runs on the worker thread only.
-        on_result: Callable[[], None] | None = None,  # Called (on the worker thread) after each posted result, e.g. to wake an idle GUI loop.
+        on_result: Callable[[], None] | None = None,  # Called (on the worker thread) after each posted result or command status, e.g. to wake an idle GUI loop.
         name: str = 'render-worker',                # Thread name.
-        job_fn: JobFn | None = None,                # Background work between renders; default: render_fn.step_job if it exists.
+        on_start: Callable[[], None] | None = None, # Called first on the worker thread (e.g. viz.render.threads.lower_thread_priority).
     ) -> None:
         self._render_fn = render_fn
-        self._job_fn = job_fn if job_fn is not None else getattr(render_fn, 'step_job', None)
         self._on_result = on_result
+        self._on_start = on_start
         self._cond = threading.Condition()
         self._cancel = threading.Event()
         self._closed = False
@@ -54,6 +88,10 @@ class RenderWorker:
         self._result: RenderResult | None = None    # Newest posted result.
         self._result_seq = 0                        # Increments with each posted result.
         self._returned_seq = 0                      # Sequence number of the last result poll() returned.
+        self._next_command_id = 0                   # Id of the newest started command.
+        self._queued: collections.deque[_Command] = collections.deque()  # Commands not started yet, oldest first.
+        self._active: _Command | None = None        # The command the worker thread runs now.
+        self._statuses: list[CommandStatus] = []    # Posted since the last poll_commands().
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -64,14 +102,14 @@ class RenderWorker:
         self.close()
 
     # ------------------------------------------------------------------------
-    # GUI-thread side.
+    # GUI-thread side: requests.
 
     def submit(self, args: RenderArgs) -> int:
         """Queue a request, replacing any request still waiting. Returns its stamp."""
-        assert isinstance(args, RenderArgs)
+        if not isinstance(args, RenderArgs):
+            raise TypeError(f'RenderWorker.submit: args = {args!r}: expected a RenderArgs')
         with self._cond:
-            if self._closed:
-                raise RuntimeError('RenderWorker.submit: the worker is closed')
+            self._check_open('submit')
             self._next_stamp += 1
             self._pending = (self._next_stamp, args)
             self._cond.notify_all()
@@ -113,15 +151,73 @@ class RenderWorker:
                 self._cond.wait(remaining)
             return None
 
+    # ------------------------------------------------------------------------
+    # GUI-thread side: commands.
+
+    def start(self, command: Command, args: RenderArgs) -> int:
+        """Queue `command` for the view `args` behind the commands already started; returns its id. Never
+        blocks; a 'queued' status is posted at once."""
+        if not isinstance(command, Command):
+            raise TypeError(f'RenderWorker.start: command = {command!r}: expected a MetricsCommand, SpectrumAverageCommand '
+                'or ExportSpectrumCommand')
+        if not isinstance(args, RenderArgs):
+            raise TypeError(f'RenderWorker.start: args = {args!r}: expected a RenderArgs')
+        with self._cond:
+            self._check_open('start')
+            self._next_command_id += 1
+            entry = _Command(self._next_command_id, command, args)
+            self._queued.append(entry)
+            self._statuses.append(self._status(entry, 'queued'))
+            self._cond.notify_all()
+            return entry.command_id
+
+    def cancel(self, command_id: int) -> None:
+        """Stop a command: a queued one is dropped, a running one stops at its next chunk; either posts
+        'cancelled'. Never blocks; a command that has already finished is left as it is."""
+        if isinstance(command_id, bool) or not isinstance(command_id, int):
+            raise TypeError(f'RenderWorker.cancel: command_id = {command_id!r}: expected an int from RenderWorker.start')
+        with self._cond:
+            if not 1 <= command_id <= self._next_command_id:
+                raise ValueError(f'RenderWorker.cancel: command_id = {command_id}: expected an id RenderWorker.start returned '
+                    f'(1 to {self._next_command_id})')
+            if self._active is not None and self._active.command_id == command_id:
+                self._active.cancel.set()
+                self._cond.notify_all()
+                return
+            for entry in self._queued:
+                if entry.command_id == command_id:
+                    self._queued.remove(entry)
+                    self._statuses.append(self._status(entry, 'cancelled'))
+                    return
+
+    def poll_commands(self) -> list[CommandStatus]:
+        """Every command status posted since the last call, oldest first."""
+        with self._cond:
+            statuses, self._statuses = self._statuses, []
+            return statuses
+
+    @property
+    def commands_busy(self) -> bool:
+        """True while a command is queued or running."""
+        with self._cond:
+            return self._active is not None or bool(self._queued)
+
+    # ------------------------------------------------------------------------
+
     def close(self, timeout: float = 1.0) -> None:
-        """Stop the worker: cancel the running render and wait for the thread up to `timeout` seconds.
-        The thread is a daemon, so a render function that ignores the cancel flag cannot block exit."""
+        """Stop the worker: cancel the running render or command, drop queued commands ('cancelled') and wait
+        for the thread up to `timeout` seconds. The thread is a daemon, so a render function that ignores the
+        cancel flag cannot block exit. A running command is aborted on the worker thread."""
         with self._cond:
             if self._closed:
                 return
             self._closed = True
             self._pending = None
             self._cancel.set()
+            if self._active is not None:
+                self._active.cancel.set()
+            while self._queued:
+                self._statuses.append(self._status(self._queued.popleft(), 'cancelled'))
             self._cond.notify_all()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
@@ -130,8 +226,24 @@ class RenderWorker:
     def closed(self) -> bool:
         return self._closed
 
+    def _check_open(self, method: str) -> None:
+        if self._closed:
+            raise RuntimeError(f'RenderWorker.{method}: the worker is closed')
+
+    @staticmethod
+    def _status(entry: _Command, state: str, error: str | None = None) -> CommandStatus:
+        return CommandStatus(command_id=entry.command_id, kind=entry.command.kind, state=state,
+            description=entry.command.describe(), error=error)
+
     # ------------------------------------------------------------------------
     # Worker-thread side.
+
+    def _wake(self) -> None:
+        if self._on_result is not None:
+            try:
+                self._on_result()
+            except Exception:  # A failing wake-up callback must not kill the render thread.
+                traceback.print_exc()
 
     def _post(self, result: RenderResult, final: bool = False) -> None:
         with self._cond:
@@ -145,54 +257,96 @@ class RenderWorker:
             self._result = result
             self._result_seq += 1
             self._cond.notify_all()
-        if self._on_result is not None:
-            try:
-                self._on_result()
-            except Exception:  # A failing wake-up callback must not kill the render thread.
-                traceback.print_exc()
+        self._wake()
 
-    def _step_job(self) -> bool:
-        """One chunk of background work; posts its result. Returns whether there may be more."""
+    def _post_status(self, entry: _Command, status: CommandStatus) -> None:
+        """Post a status of the active command under its id; a finished one ends it."""
+        status = dataclasses.replace(status, command_id=entry.command_id, kind=entry.command.kind)
+        with self._cond:
+            self._statuses.append(status)
+            if status.finished:
+                self._active = None
+            self._cond.notify_all()
+            closed = self._closed
+        if not closed:
+            self._wake()
+
+    def _advance(self, entry: _Command) -> CommandStatus:
+        """Start, step or abort the active command once; returns its status."""
+        if entry.cancel.is_set():
+            return entry.job.abort() if entry.job is not None else self._status(entry, 'cancelled')
+        if entry.job is None:
+            start: StartCommandFn | None = getattr(self._render_fn, 'start_command', None)
+            if start is None:
+                return self._status(entry, 'failed', error=f'This renderer runs no commands ({type(self._render_fn).__name__} '
+                    'has no start_command): nothing was done.')
+            entry.job = start(entry.command, entry.args, entry.cancel)
+            return self._status(entry, 'running')
+        status = entry.job.step(entry.cancel)
+        if not isinstance(status, CommandStatus) or status.state not in ('running', 'done', 'cancelled', 'failed'):
+            raise TypeError(f'{type(entry.job).__name__}.step returned {status!r}: expected a running or finished CommandStatus')
+        if entry.cancel.is_set() and not status.finished:
+            return entry.job.abort()
+        return status
+
+    def _run_command(self, entry: _Command) -> None:
         try:
-            result = self._job_fn(self._cancel)
-        except Exception:  # A failing job must not kill the render thread.
+            status = self._advance(entry)
+        except Exception as e:  # Errors are data: the command fails, the worker goes on.
+            if not isinstance(e, ValueError):           # ValueErrors are the caller's: their message says it all.
+                traceback.print_exc()
+            status = self._status(entry, 'failed', error=_error_text(e))
+            self._discard(entry)
+        self._post_status(entry, status)
+
+    @staticmethod
+    def _discard(entry: _Command) -> None:
+        """Abort a failed command's job so it releases what it holds (its own failure is already reported)."""
+        if entry.job is None:
+            return
+        try:
+            entry.job.abort()
+        except Exception:
             traceback.print_exc()
-            return False
-        if result is None:
-            return False
-        assert isinstance(result, RenderResult), 'job_fn must return a RenderResult or None'
-        self._post(result)
-        return True
+
+    def _render(self, stamp: int, args: RenderArgs) -> None:
+        def progress(result: RenderResult) -> None:
+            assert result.stamp == stamp, 'progress result carries another stamp'
+            self._post(result)
+
+        start = time.perf_counter()
+        try:
+            result = self._render_fn(args, stamp, self._cancel, progress)
+            assert isinstance(result, RenderResult) and result.stamp == stamp, 'render_fn must return a RenderResult with its stamp'
+        except Exception as e:  # Errors are data: the app shows them and keeps running.
+            result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
+                render_seconds=time.perf_counter() - start)
+        self._post(result, final=True)
 
     def _run(self) -> None:
-        job_work = False                            # May the job function have work? Asked again after each render.
+        if self._on_start is not None:
+            try:
+                self._on_start()
+            except Exception:  # A failing start hook must not kill the render thread.
+                traceback.print_exc()
         while True:
             with self._cond:
-                while self._pending is None and not self._closed and not job_work:
+                while self._pending is None and self._active is None and not self._queued and not self._closed:
                     self._cond.wait()
                 if self._closed:
+                    entry = self._active
                     break
                 request = self._pending
                 self._pending = None
                 if request is not None:
                     self._rendering = request[0]
-            if request is None:
-                job_work = self._step_job()
-                continue
-            stamp, args = request
-            job_work = self._job_fn is not None
-
-            def progress(result: RenderResult, stamp: int = stamp) -> None:
-                assert result.stamp == stamp, 'progress result carries another stamp'
-                self._post(result)
-
-            start = time.perf_counter()
-            try:
-                result = self._render_fn(args, stamp, self._cancel, progress)
-                assert isinstance(result, RenderResult) and result.stamp == stamp, 'render_fn must return a RenderResult with its stamp'
-            except Exception as e:  # Errors are data: the app shows them and keeps running.
-                result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
-                    render_seconds=time.perf_counter() - start)
-            self._post(result, final=True)
-        if self._job_fn is not None:
-            self._step_job()                        # With the cancel flag set: a background job stops at its next poll.
+                elif self._active is None:
+                    self._active = self._queued.popleft()
+                entry = self._active
+            if request is not None:
+                self._render(*request)
+            else:
+                self._run_command(entry)
+        if entry is not None:                       # Closed mid-command: stop it and report.
+            entry.cancel.set()
+            self._run_command(entry)

@@ -1,11 +1,9 @@
 """Analysis in the renderer (issue 6): the equivariance heatmap against independent `equivariance_pair` calls,
-identity-render reuse, StyleGAN2's reason, spectrum peaks and overlays against the layers' own attributes,
-exports, and background jobs (lockstep chunks, worker interleaving, results equal to direct sg3 calls)."""
+identity-render reuse, StyleGAN2's reason, spectrum peaks and overlays against the layers' own attributes.
+Background commands (metrics, averages, exports) are tested in test_commands.py, with this module's networks."""
 
 import dataclasses
 import math
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -13,11 +11,9 @@ import torch
 
 from sg3 import equivariance, networks_stylegan2, networks_stylegan3, spectra
 from viz.render import pictures
-from viz.render import analysis as RA
 from viz.render import ops as render_ops
-from viz.protocol import (AnalysisArgs, LatentArgs, LayerArgs, NetworkArgs, PerformanceArgs, RenderArgs, RenderResult,
-    TransformArgs, TruncationArgs)
-from viz.render.worker import RenderWorker
+from viz.protocol import (AnalysisArgs, LatentArgs, LayerArgs, NetworkArgs, PerformanceArgs, RenderArgs, TransformArgs,
+    TruncationArgs)
 from viz.render.renderer import Renderer
 
 
@@ -217,9 +213,6 @@ def test_stylegan2_gets_the_reason_and_its_normal_image(loader):
     assert result.analysis.equivariance is None
     assert 'StyleGAN2 networks have no input transform' in result.analysis.equivariance_unavailable
     np.testing.assert_array_equal(result.image, plain.image)
-    # A metrics job on it fails with the same reason instead of raising.
-    job = renderer.render(request('tiny:sg2', analysis=AnalysisArgs(job_id=1, job_kind='metrics'))).analysis.job
-    assert job.state == 'failed' and 'StyleGAN2' in job.error
 
 # ----------------------------------------------------------------------------
 # Spectrum view.
@@ -287,10 +280,10 @@ def test_overlays_are_drawn_at_the_layer_cutoff(loader, source):
     assert len(ys) and np.all(stop > radius + 1)
 
 
-def test_spectrum_of_the_output_equals_sg3_spectra_and_exports(loader, tmp_path):
+def test_spectrum_of_the_output_equals_sg3_spectra(loader):
     G = loader.nets['tiny:sg3']
     renderer = Renderer(load_fn=loader)
-    args = request(latent=LatentArgs(x=2), analysis=AnalysisArgs(spectrum=True, spectrum_beta=4.0, export_folder=str(tmp_path)))
+    args = request(latent=LatentArgs(x=2), analysis=AnalysisArgs(spectrum=True, spectrum_beta=4.0))
     result = renderer.render(args)
     view = result.analysis.spectrum
     with torch.no_grad():
@@ -300,197 +293,6 @@ def test_spectrum_of_the_output_equals_sg3_spectra_and_exports(loader, tmp_path)
     np.testing.assert_allclose(view.db[:-1, :-1], db, atol=1e-4)
     assert view.source == 'this latent' and view.count == 1
 
-    # PNG and npz exports are numbered and never overwrite.
-    (tmp_path / 'spectrum-output-00001.png').write_bytes(b'mine')
-    png = renderer.render(dataclasses.replace(args, analysis=dataclasses.replace(args.analysis, export_id=1)))
-    assert png.analysis.export.export_id == 1 and png.analysis.export.error is None
-    assert png.analysis.export.path == str(tmp_path / 'spectrum-output-00002.png')
-    assert (tmp_path / 'spectrum-output-00001.png').read_bytes() == b'mine'
-    assert (tmp_path / 'spectrum-output-00002.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    npz = renderer.render(dataclasses.replace(args, analysis=dataclasses.replace(args.analysis, export_id=2, export_format='npz')))
-    data = np.load(npz.analysis.export.path)
-    np.testing.assert_allclose(data['power'], expected.power, rtol=1e-6)
-    assert float(data['cutoff']) == G.synthesis.L4_16_3.out_cutoff
-    # The same export id does not export again; with the spectrum off there is nothing to export.
-    again = renderer.render(dataclasses.replace(args, latent=LatentArgs(x=3), analysis=dataclasses.replace(args.analysis, export_id=2, export_format='npz')))
-    assert again.analysis.export.path == npz.analysis.export.path and len(list(tmp_path.iterdir())) == 3
-    off = renderer.render(request(analysis=AnalysisArgs(export_id=3, export_folder=str(tmp_path))))
-    assert 'Turn on the spectrum view' in off.analysis.export.error and len(list(tmp_path.iterdir())) == 3
     # With the heatmap on, the spectrum says why it is not shown.
     both = renderer.render(request(analysis=AnalysisArgs(eq_mode='eqt', spectrum=True)))
     assert both.analysis.spectrum is None and 'equivariance heatmap' in both.analysis.spectrum_note
-
-# ----------------------------------------------------------------------------
-# Background jobs.
-
-
-def test_stepped_job_runs_in_lockstep_and_aborts_at_its_poll():
-    running = threading.Event()
-    overlap = []
-
-    def work(progress, cancel):
-        done = 0
-        progress(0, 5)
-        while done < 5 and not cancel():
-            running.set()
-            time.sleep(0.01)
-            running.clear()
-            done += 1
-            progress(done, 5)
-        return done
-
-    job = RA.SteppedJob(work)
-    assert job.step() and job.done == 0                         # Up to the first poll: nothing computed yet.
-    while job.step():
-        overlap.append(running.is_set())                        # The caller runs only while the job waits.
-    assert job.finished and job.result == 5 and job.done == 5 and not any(overlap)
-
-    job = RA.SteppedJob(work)
-    job.step()
-    job.step()
-    job.abort()
-    assert job.finished and job.result == 1
-
-    def broken(progress, cancel):
-        cancel()
-        raise RuntimeError('boom')
-    job = RA.SteppedJob(broken)
-    while job.step():
-        pass
-    assert isinstance(job.error, RuntimeError)
-
-
-class FakeJobRenderer:
-    """A render function with a job: every step takes a while; records the order of renders and steps."""
-
-    def __init__(self, steps: int = 20) -> None:
-        self.events: list[str] = []
-        self.steps_left = 0
-        self.steps = steps
-        self.last: RenderResult | None = None
-        self.in_step = threading.Event()
-
-    def __call__(self, args, stamp, cancel, progress):
-        self.events.append(f'render {args.latent.x:g}')
-        if args.analysis.job_id:
-            self.steps_left = self.steps
-        self.last = RenderResult(stamp=stamp, args=args)
-        return self.last
-
-    def step_job(self, cancel):
-        if self.steps_left == 0:
-            return None
-        self.in_step.set()
-        time.sleep(0.02)
-        self.steps_left -= 1
-        self.events.append('step')
-        return self.last
-
-
-def test_worker_runs_job_chunks_only_between_renders():
-    fake = FakeJobRenderer()
-    with RenderWorker(fake) as worker:
-        worker.submit(RenderArgs(analysis=AnalysisArgs(job_id=1, job_kind='metrics')))
-        assert fake.in_step.wait(5)
-        worker.submit(RenderArgs(latent=LatentArgs(x=7), analysis=AnalysisArgs(job_id=1, job_kind='metrics')))
-        deadline = time.monotonic() + 10
-        while fake.steps_left and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert fake.steps_left == 0
-    # The live request came in during a step and was rendered right after it, before the other steps.
-    index = fake.events.index('render 7')
-    assert 1 <= fake.events[:index].count('step') <= 3
-    assert fake.events.count('step') == 20 + fake.events[:index].count('step')
-
-
-def test_worker_close_is_prompt_during_a_slow_job():
-    class Slow(FakeJobRenderer):
-        def step_job(self, cancel):
-            self.in_step.set()
-            cancel.wait(10)
-            return None
-    fake = Slow()
-    worker = RenderWorker(fake)
-    worker.submit(RenderArgs(analysis=AnalysisArgs(job_id=1, job_kind='metrics')))
-    assert fake.in_step.wait(5)
-    start = time.monotonic()
-    worker.close()
-    assert time.monotonic() - start < 1.0
-
-
-def collect_jobs(worker, until, timeout=60.0):
-    """Poll the worker until until(job status) holds; returns the job statuses seen (and the last result)."""
-    seen, last = [], None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = worker.poll()
-        if result is not None and result.analysis is not None and result.analysis.job is not None:
-            seen.append(result.analysis.job)
-            last = result
-            if until(result.analysis.job):
-                return seen, last
-        time.sleep(0.002)
-    raise AssertionError(f'job did not finish; seen {seen[-3:]}')
-
-
-def test_metrics_job_matches_compute_metrics_and_live_renders_interleave(loader):
-    G = loader.nets['tiny:sg3']
-    renderer = Renderer(load_fn=loader)
-    with RenderWorker(renderer) as worker:
-        worker.submit(request(analysis=AnalysisArgs(job_id=1, job_kind='metrics', metrics_samples=6, metrics_seed=3)))
-        seen, _ = collect_jobs(worker, lambda j: j.done >= 2)
-        # A live request while it runs is rendered before the job ends.
-        stamp = worker.submit(request(latent=LatentArgs(x=4), analysis=AnalysisArgs(job_id=1, job_kind='metrics', metrics_samples=6, metrics_seed=3)))
-        more, last = collect_jobs(worker, lambda j: j.state != 'running')
-        seen += more
-    final = seen[-1]
-    assert final.state == 'done' and final.done == final.total == 6 and final.kind == 'metrics'
-    assert last.stamp == stamp and last.image is not None        # The job's final numbers ride on the live result.
-    dones = [j.done for j in seen]
-    assert dones == sorted(dones) and len(set(dones)) >= 4
-    direct = equivariance.compute_metrics(G, num_samples=6, seed=3)
-    assert dict(final.psnr) == pytest.approx(direct.psnr, rel=1e-9)
-
-
-def test_new_job_id_cancels_and_network_change_cancels(loader):
-    renderer = Renderer(load_fn=loader)
-    with RenderWorker(renderer) as worker:
-        worker.submit(request(analysis=AnalysisArgs(job_id=1, job_kind='metrics', metrics_samples=500)))
-        collect_jobs(worker, lambda j: j.done >= 1)
-        worker.submit(request(analysis=AnalysisArgs(job_id=2, job_kind='none')))
-        seen, _ = collect_jobs(worker, lambda j: j.job_id == 1 and j.state == 'cancelled')
-        assert 1 <= seen[-1].done < 500 and len(seen[-1].psnr) == 3   # Partial numbers stay visible.
-        worker.submit(request(analysis=AnalysisArgs(job_id=3, job_kind='metrics', metrics_samples=500)))
-        collect_jobs(worker, lambda j: j.job_id == 3 and j.done >= 1)
-        worker.submit(request('tiny:sg3r', analysis=AnalysisArgs(job_id=3, job_kind='metrics', metrics_samples=500)))
-        seen, _ = collect_jobs(worker, lambda j: j.job_id == 3 and j.state == 'cancelled')
-        assert 'network changed' in seen[-1].error
-        worker.submit(request(analysis=AnalysisArgs(job_id=4, job_kind='metrics', metrics_samples=500)))
-        collect_jobs(worker, lambda j: j.job_id == 4 and j.done >= 1)
-    # Closing the worker ends the job's helper thread too.
-    deadline = time.monotonic() + 5
-    while any(t.name == 'analysis-metrics' for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not any(t.name == 'analysis-metrics' for t in threading.enumerate())
-
-
-def test_average_job_shows_the_averaged_spectrum(loader):
-    G = loader.nets['tiny:sg3']
-    renderer = Renderer(load_fn=loader)
-    analysis = AnalysisArgs(spectrum=True, spectrum_average=True, average_seeds=3, job_id=1, job_kind='average')
-    args = request(latent=LatentArgs(x=10), layer=LayerArgs(name='L1_36_16'), analysis=analysis)
-    with RenderWorker(renderer) as worker:
-        worker.submit(args)
-        seen, last = collect_jobs(worker, lambda j: j.state != 'running')
-    assert seen[-1].state == 'done' and seen[-1].done == 3
-    view = last.analysis.spectrum
-    assert view.count == 3 and view.source == 'average of 3 seeds from seed 10'
-    direct, design = spectra.average_layer_spectrum(G, 'L1_36_16', [10, 11, 12], beta=8.0)
-    np.testing.assert_allclose(view.db[:-1, :-1], spectra.to_db(direct.power, (-40.0, 20.0)), atol=1e-4)
-    image, _ = pictures.spectrum_view(direct, design, 'L1_36_16', '', None, (-40.0, 20.0))
-    np.testing.assert_array_equal(last.image, image)
-    # A later render with the same settings shows the average from the cache; another seed shows its own.
-    again = renderer.render(dataclasses.replace(args, analysis=dataclasses.replace(analysis, spectrum_beta=8.0)))
-    assert again.analysis.spectrum.count == 3
-    other = renderer.render(dataclasses.replace(args, latent=LatentArgs(x=11)))
-    assert other.analysis.spectrum.count == 1 and any('No average' in n for n in other.analysis.spectrum.notes)
