@@ -16,72 +16,29 @@ from PIL import Image
 from viz.core import session, shortcuts
 from viz.core.controller import ImageDrag
 from viz.core.view_core import ARGS_KEY, ViewCore
-from viz.protocol import (CommandStatus, EquivarianceView, AnalysisResult, ExportSpectrumCommand, MetricsCommand,
-    NetworkSummary, RenderArgs, RenderResult, SpectrumAverageCommand)
+from tests.viz.fakes import FakeWorker, summary
+from viz.protocol import (EquivarianceView, AnalysisResult, ExportSpectrumCommand, MetricsCommand, RenderArgs, RenderResult,
+    SpectrumAverageCommand)
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
-class RecordingWorker:
-    """Stands in for RenderWorker: records requests and commands; results and statuses are pushed by the test."""
-
-    def __init__(self) -> None:
-        self.submitted: list[RenderArgs] = []
-        self.started: list[tuple] = []
-        self.cancelled: list[int] = []
-        self.results: list[RenderResult] = []
-        self.statuses: list[CommandStatus] = []
-        self.closed = False
-
-    def submit(self, args):
-        self.submitted.append(args)
-        return len(self.submitted)
-
-    def poll(self):
-        return self.results.pop(0) if self.results else None
-
-    def start(self, command, args):
-        self.started.append((command, args))
-        return len(self.started)
-
-    def cancel(self, command_id):
-        self.cancelled.append(command_id)
-
-    def poll_commands(self):
-        statuses, self.statuses = self.statuses, []
-        return statuses
-
-    def close(self):
-        self.closed = True
-
-
-def summary(**kw) -> NetworkSummary:
-    fields = dict(source='builtin:sg3-t', architecture='stylegan3-t', img_resolution=32, img_channels=3, z_dim=8, c_dim=0,
-        w_dim=8, num_ws=12, num_params=1, device='cpu', has_transform=True, has_noise=False)
-    return NetworkSummary(**{**fields, **kw})
-
-
-def result_for(args: RenderArgs, stamp: int, **kw) -> RenderResult:
-    image = np.full((32, 32, 3), stamp % 256, np.uint8)
-    return RenderResult(**{**dict(stamp=stamp, image=image, network=summary(source=args.network.source), args=args,
-        image_resolution=32, render_seconds=0.01), **kw})
+def answer(core: ViewCore, **fields) -> RenderResult:
+    """A 32 px stand-in result for the newest request, taken by the core."""
+    worker = core.worker
+    stamp, args = worker.submitted[-1]
+    result = worker.post(image=np.full((32, 32, 3), stamp % 256, np.uint8), image_resolution=32, render_seconds=0.01,
+        **{'network': summary(source=args.network.source, img_resolution=32), **fields})
+    core.update(0.0)
+    return result
 
 
 @pytest.fixture
 def core(tmp_path):
     lines: list[str] = []
-    c = ViewCore(RecordingWorker(), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'captures'), emit=lines.append)
+    c = ViewCore(FakeWorker(), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'captures'), emit=lines.append)
     c.lines = lines
     return c
-
-
-def answer(core: ViewCore) -> RenderResult:
-    """Render the last submitted request with a stand-in result and let the core take it."""
-    worker = core.worker
-    result = result_for(worker.submitted[-1], len(worker.submitted))
-    worker.results.append(result)
-    core.update(0.0)
-    return result
 
 
 def test_the_core_imports_no_toolkit_and_no_torch():
@@ -100,7 +57,9 @@ def test_update_submits_only_changes_and_applies_results(core):
     assert core.result is result and core.shown_image is result.image and not core.render_pending()
     assert core.settings.recent[0] == 'builtin:sg3-t'
     assert any(line.startswith('RENDERED stamp=1 ') for line in core.lines)
-    worker.results.append(RenderResult(stamp=2, loading='Loading x...'))
+    core.act('latent', 'next_seed')
+    core.update(0.0)
+    worker.post(RenderResult(stamp=0, loading='Loading x...'))
     core.update(0.0)
     assert core.loading == 'Loading x...' and core.result is result
 
@@ -204,9 +163,8 @@ def test_drop_opens_networks_and_sessions(core, tmp_path):
 
 def test_interaction_marks_preview_requests_and_release_renders_exactly(core):
     core.act('performance', 'set', preview_bf16=True)
-    args = core.update(0.0)
-    core.worker.results.append(result_for(args, 1, network=summary(bf16_supported=True)))
     core.update(0.0)
+    answer(core, network=summary(bf16_supported=True))
     core.interacting = True
     core.act('latent', 'move', 0.5, 0)
     assert core.update(0.0).performance.interacting
@@ -222,25 +180,28 @@ def test_metrics_average_export_and_cancel_go_through_the_command_channel(core, 
     worker = core.worker
     core.act('analysis', 'set', metrics_samples=4, metrics_seed=7, average_seeds=3)
     core.act('app', 'compute_metrics')
-    command, args = worker.started[-1]
+    _id, command, args = worker.last_command
     assert command == MetricsCommand(samples=4, seed=7) and args == core.compose_args()
     assert core.command_status('metrics').state == 'queued'
     core.act('app', 'cancel', 'metrics')
     assert worker.cancelled == [1]
+    core.update(0.0)
+    assert core.command_status('metrics').state == 'cancelled'
     core.act('app', 'average_spectrum')
-    assert worker.started[-1][0] == SpectrumAverageCommand(seeds=3)
+    assert worker.last_command[1] == SpectrumAverageCommand(seeds=3)
     assert core.analysis.state.spectrum and core.analysis.state.show_average
     core.act('app', 'export_spectrum', 'npz')
-    assert worker.started[-1][0] == ExportSpectrumCommand(format='npz', folder=str(tmp_path / 'captures'))
+    assert worker.last_command[1] == ExportSpectrumCommand(format='npz', folder=str(tmp_path / 'captures'))
     core.act('app', 'export_spectrum', 'gif')
     assert len(worker.started) == 3 and 'export format' in core.message.text
     # A second metrics run cancels the first if it still runs; statuses arrive through poll_commands.
     core.act('app', 'compute_metrics')
-    assert worker.cancelled == [1, 1]
-    worker.statuses.append(CommandStatus(command_id=4, kind='metrics', state='done', done=4, total=4, psnr=(('eqt', 50.0),)))
+    core.act('app', 'compute_metrics')
+    assert worker.cancelled == [1, 4]
+    worker.post_status(5, 'done', done=4, total=4, psnr=(('eqt', 50.0),))
     core.update(0.0)
     assert core.command_status('metrics').psnr == (('eqt', 50.0),)
-    assert any(line.startswith('COMMAND id=4 kind=metrics state=done') for line in core.lines)
+    assert any(line.startswith('COMMAND id=5 kind=metrics state=done') for line in core.lines)
 
 
 def test_a_finished_average_re_renders_the_view(core):
@@ -250,20 +211,19 @@ def test_a_finished_average_re_renders_the_view(core):
     core.act('app', 'average_spectrum')
     core.update(0.0)
     count = len(worker.submitted)
-    worker.statuses.append(CommandStatus(command_id=1, kind='average', state='done', done=8, total=8))
+    worker.post_status(1, 'done', done=8, total=8)
     core.update(0.0)
-    assert len(worker.submitted) == count + 1 and worker.submitted[-1] == worker.submitted[-2]
+    assert len(worker.submitted) == count + 1 and worker.submitted[-1][1] == worker.submitted[-2][1]
 
 
 def test_psnr_history_follows_the_heatmap(core):
     core.act('analysis', 'set_eq_mode', 'eqt')
     for psnr in (40.0, 41.0):
         core.act('latent', 'move', 0.1, 0)
-        args = core.update(0.0)
+        core.update(0.0)
         view = EquivarianceView(mode='eqt', translate=(0, 0), angle_deg=0, psnr=psnr, mse=0, error_max=0, scale_max=1,
             error_map=np.zeros((1, 1), np.float32), mask=np.ones((1, 1), bool))
-        core.worker.results.append(result_for(args, len(core.worker.submitted), analysis=AnalysisResult(equivariance=view)))
-        core.update(0.0)
+        answer(core, analysis=AnalysisResult(equivariance=view))
     assert list(core.psnr_history) == [40.0, 41.0]
     core.act('analysis', 'set_eq_mode', 'eqr')
     core.update(0.0)
@@ -347,12 +307,12 @@ def test_saving_into_a_missing_folder_is_an_error_and_writes_nothing(core, tmp_p
 
 
 def test_settings_keep_folders_view_and_rate(tmp_path):
-    core = ViewCore(RecordingWorker(), config_dir=tmp_path, capture_dir=str(tmp_path / 'caps'), fps_limit=30)
+    core = ViewCore(FakeWorker(), config_dir=tmp_path, capture_dir=str(tmp_path / 'caps'), fps_limit=30)
     core.act('network', 'set_browse_dir', str(tmp_path))
     core.act('app', 'toggle_pane')
     core.close(window_size=(800, 600))
     assert core.worker.closed
-    again = ViewCore(RecordingWorker(), config_dir=tmp_path)
+    again = ViewCore(FakeWorker(), config_dir=tmp_path)
     assert again.capture.state.folder == str(tmp_path / 'caps') and again.network.state.browse_dir == str(tmp_path)
     assert not again.view.show_pane and again.performance.state.fps_limit == 30
     assert (again.settings.window_width, again.settings.window_height) == (800, 600)
