@@ -44,28 +44,6 @@ def parse_vec2(text: str, name: str) -> tuple[float, float]:
         raise Sg3Error(f'invalid {name} {text!r}: expected two finite numbers separated by a comma, e.g. 0.1,-0.2') from None
     return x, y
 
-def seed_to_z(seed: int, z_dim: int) -> torch.Tensor:
-    """The latent NVIDIA's tools draw for a seed: RandomState(seed).randn(1, z_dim)."""
-    return torch.from_numpy(np.random.RandomState(seed).randn(1, z_dim))
-
-def class_to_c(class_idx: int | None, c_dim: int) -> torch.Tensor:
-    """One-hot label for a conditional network; a clear error when missing or out of range."""
-    c = torch.zeros([1, c_dim])
-    if c_dim == 0:
-        if class_idx is not None:
-            raise Sg3Error(f'--class {class_idx} was given, but this network is unconditional (c_dim = 0)')
-        return c
-    if class_idx is None:
-        raise Sg3Error(f'this network is conditional: give --class from 0 to {c_dim - 1}')
-    if not 0 <= class_idx < c_dim:
-        raise Sg3Error(f'--class {class_idx} is out of range: expected 0 to {c_dim - 1}')
-    c[0, class_idx] = 1
-    return c
-
-def to_uint8(img: torch.Tensor) -> np.ndarray:
-    """[C, H, W] float image in [-1, 1] -> [H, W, C] uint8, the conversion NVIDIA's tools use."""
-    return (img.permute(1, 2, 0) * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu().numpy()
-
 #----------------------------------------------------------------------------
 
 def add_parsers(subparsers) -> None:
@@ -85,13 +63,16 @@ def add_parsers(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
     import sg3
+    from sg3.pipeline import seed_latent, to_uint8
     from sg3.transforms import input_transform
 
     seeds = parse_seeds(args.seeds)
     translate = parse_vec2(args.translate, 'translate')
     G = sg3.load_generator(args.network, device=args.device)
     device = next(G.parameters()).device
-    c = class_to_c(args.class_idx, G.c_dim).to(device)
+    if G.c_dim > 0 and args.class_idx is None:
+        raise Sg3Error(f'this network is conditional: give --class from 0 to {G.c_dim - 1}')
+    seed_latent(seeds[0], G.z_dim, G.c_dim, args.class_idx)                     # Fail before any work for a bad --class.
     if (translate != (0.0, 0.0) or args.rotate != 0) and not G.has_input_transform:
         raise Sg3Error(f'--translate / --rotate need a StyleGAN3 network; {args.network} is {G.architecture}, which has no input transform')
     if G.has_input_transform:
@@ -104,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressBar(len(seeds), label='generate')
     with torch.no_grad():
         for seed in seeds:
-            z = seed_to_z(seed, G.z_dim).to(device)
-            img = G(z, c, truncation_psi=args.trunc, truncation_cutoff=args.trunc_cutoff, noise_mode=args.noise_mode)
+            z, c = seed_latent(seed, G.z_dim, G.c_dim, args.class_idx)
+            img = G(z.to(device), c.to(device), truncation_psi=args.trunc, truncation_cutoff=args.trunc_cutoff, noise_mode=args.noise_mode)
             Image.fromarray(to_uint8(img[0])).save(os.path.join(args.outdir, f'seed{seed:04d}.png'))
             progress.update()
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -115,18 +115,26 @@ def _profile_axes(ax: Any, profiles: list[tuple[Profile, str]], design: LayerDes
     ax.legend(loc='upper right', fontsize='small')
 
 
-def spectrum_figure(
-    spectrum: Spectrum,                     # The spectrum to draw.
-    design:   LayerDesign | None,           # The layer's design (markers), or None.
-    path:     str | os.PathLike,            # Where to write the PNG.
-    db_range: tuple[float, float] = DB_RANGE,   # Colour and plot range in dB.
-    title:    str | None = None,            # Figure title; None = the layer name.
-    dpi:      float = 100,                  # Resolution.
-) -> str:
-    """Write the spectrum figure as a PNG; returns the path."""
+def _target(path: str | os.PathLike | BinaryIO) -> str | BinaryIO:
+    """A file path (its folder created) or an open binary file, as given."""
+    if hasattr(path, 'write'):
+        return path
     path = os.fspath(path)
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def spectrum_figure(
+    spectrum: Spectrum,                     # The spectrum to draw.
+    design:   LayerDesign | None,           # The layer's design (markers), or None.
+    path:     str | os.PathLike | BinaryIO, # Where to write the PNG: a path or an open binary file.
+    db_range: tuple[float, float] = DB_RANGE,   # Colour and plot range in dB.
+    title:    str | None = None,            # Figure title; None = the layer name.
+    dpi:      float = 100,                  # Resolution.
+) -> str | BinaryIO:
+    """Write the spectrum figure as a PNG; returns the path (or the file)."""
+    path = _target(path)
     fig = make_spectrum_figure(spectrum, design, db_range=db_range, title=title, dpi=dpi)
     fig.savefig(path, format='png')
     return path
@@ -135,13 +143,11 @@ def spectrum_figure(
 def export_npz(
     spectrum: Spectrum,                     # The spectrum to store.
     design:   LayerDesign | None,           # The layer's design, or None.
-    path:     str | os.PathLike,            # Where to write the .npz.
-) -> str:
+    path:     str | os.PathLike | BinaryIO, # Where to write the .npz: a path or an open binary file.
+) -> str | BinaryIO:
     """Store the spectrum, its profiles and the design. Also writes `spectrum` (uncentred) and
     `image_size` (the sampling rate), the two arrays NVIDIA's avg_spectra.py reads."""
-    path = os.fspath(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+    path = _target(path)
     radial = radial_profile(spectrum)
     slice0, slice45 = slice_profiles(spectrum)
     as_float = lambda v: np.nan if v is None else float(v)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
 from sg3.errors import Sg3Error
+from sg3.pipeline import OUTPUT, layer_path, run_synthesis, seed_latent
 
 
 class SpectrumError(Sg3Error):
@@ -191,9 +192,7 @@ def slice_profiles(spectrum: Spectrum) -> tuple[Profile, Profile]:
     return slice0, slice45
 
 # ----------------------------------------------------------------------------
-# Layers: names, designs, outputs.
-
-OUTPUT = 'output'                           # Name of the generator output in layer lists.
+# Layers: names and designs.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,13 +229,11 @@ class LayerDesign:
         return 0.5
 
 
-def _split_name(layer_name: str) -> tuple[str, int | None]:
-    """'synthesis.b16:1' -> ('b16', 1): module path and, for tuple outputs, which 4-D tensor."""
+def _module_path(layer_name: str) -> str:
+    """'synthesis.b16:1' -> 'b16': the path under G.synthesis of the module that gives a layer."""
     if not isinstance(layer_name, str) or not layer_name:
         raise SpectrumError(f'layer = {layer_name!r}: expected a layer name such as {OUTPUT!r}')
-    name = layer_name[len('synthesis.'):] if layer_name.startswith('synthesis.') else layer_name
-    match = re.fullmatch(r'(.+):(\d+)', name)
-    return (match.group(1), int(match.group(2))) if match else (name, None)
+    return re.sub(r':\d+$', '', layer_path(layer_name))
 
 
 def layer_names(G: torch.nn.Module) -> list[str]:
@@ -263,7 +260,7 @@ def layer_design(
     layer_name: str,                        # Layer name, or 'output'.
 ) -> LayerDesign:
     """Sampling rate, cutoff, stopband and geometry of one layer, from the layer's own attributes."""
-    path, _index = _split_name(layer_name)
+    path = _module_path(layer_name)
     synthesis = G.synthesis
     if path == OUTPUT:
         if hasattr(synthesis, 'layer_names'):
@@ -303,56 +300,6 @@ def layer_design(
     raise SpectrumError(f'layer = {layer_name!r}: has no known sampling rate; expected one of {", ".join(layer_names(G))}')
 
 
-class _StopForward(Exception):
-    """Raised inside a forward hook to end the pass once the wanted layer has run."""
-
-    def __init__(self, output: torch.Tensor) -> None:
-        super().__init__()
-        self.output = output
-
-
-def run_to_layer(
-    G:          torch.nn.Module,            # Generator.
-    ws:         torch.Tensor,               # [N, num_ws, w_dim].
-    layer_name: str,                        # Module path under G.synthesis ('L3_36_512', 'b16.conv0', 'b16:1') or 'output'.
-    **synthesis_kwargs: Any,                # noise_mode, force_fp32, ...
-) -> torch.Tensor:
-    """The output [N, C, H, W] of one synthesis layer. Later layers are not computed."""
-    path, index = _split_name(layer_name)
-    if path == OUTPUT:
-        with torch.no_grad():
-            return G.synthesis(ws, **synthesis_kwargs)
-    module = _find_module(G, path, layer_name)
-
-    def hook(_module: torch.nn.Module, _inputs: Any, outputs: Any) -> None:
-        items = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
-        tensors = [t for t in items if isinstance(t, torch.Tensor) and t.ndim == 4]
-        if (index or 0) >= len(tensors):
-            raise SpectrumError(f'layer = {layer_name!r}: the module gives {len(tensors)} image-shaped outputs')
-        raise _StopForward(tensors[index or 0])
-
-    handle = module.register_forward_hook(hook)
-    try:
-        with torch.no_grad():
-            G.synthesis(ws, **synthesis_kwargs)
-    except _StopForward as stop:
-        return stop.output
-    finally:
-        handle.remove()
-    raise SpectrumError(f'layer = {layer_name!r}: the module did not run during synthesis')
-
-
-def seed_latent(G: torch.nn.Module, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(z [1, z_dim], c [1, c_dim]) for a seed as NVIDIA's tools draw them: RandomState(seed).randn,
-    then a random class for conditional networks."""
-    rnd = np.random.RandomState(seed)
-    z = torch.from_numpy(rnd.randn(1, G.z_dim)).float()
-    c = torch.zeros([1, G.c_dim])
-    if G.c_dim > 0:
-        c[:, rnd.randint(G.c_dim)] = 1
-    return z, c
-
-
 def average_layer_spectrum(
     G:              torch.nn.Module,        # Generator, eval mode, on its device.
     layer_name:     str,                    # Layer name or 'output'.
@@ -378,10 +325,10 @@ def average_layer_spectrum(
     for done, seed in enumerate(seeds, start=1):
         if cancel is not None and cancel() and acc.count > 0:
             break
-        z, c = seed_latent(G, seed)
+        z, c = seed_latent(seed, G.z_dim, G.c_dim)
         with torch.no_grad():
             ws = G.mapping(z.to(device), c.to(device), truncation_psi=truncation_psi)
-        x = run_to_layer(G, ws, layer_name, noise_mode=noise_mode)
+        x, _layers = run_synthesis(G, ws, layer_name, noise_mode=noise_mode)
         if channel is not None:
             if not 0 <= channel < x.shape[1]:
                 raise SpectrumError(f'channel = {channel}: expected 0 .. {x.shape[1] - 1} for layer {layer_name!r}')

@@ -17,7 +17,7 @@ def make_transform(
     if len(translate) != 2 or not all(np.isfinite(float(v)) for v in values):
         raise TransformError(f'translate must be two finite numbers and angle, scale finite; got translate={translate!r}, angle={angle!r}, scale={scale!r}')
     if not scale > 0:
-        raise TransformError(f'scale must be a positive number, got {scale!r}')
+        raise TransformError(f'scale = {scale!r}: expected a positive zoom factor (a scale of 0 makes the transform singular)')
     s = np.sin(np.radians(angle))
     c = np.cos(np.radians(angle))
     m = np.eye(3)

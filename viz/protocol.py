@@ -9,7 +9,8 @@ Conventions:
   fractional position blends the W of the four neighbouring seeds bilinearly, as NVIDIA's viewer.
 - Input transform: translation in units of the output image's width/height (1.0 = one full image),
   rotation in degrees (counter-clockwise as seen on screen), scale as a zoom factor (2 = content twice
-  as large). The matrix the network receives is the inverse of `TransformArgs.matrix()`.
+  as large). The render side builds the matrix with sg3.transforms.make_transform; the network
+  receives its inverse.
 """
 
 from __future__ import annotations
@@ -166,14 +167,6 @@ class TransformArgs:
 
     def is_identity(self) -> bool:
         return self.x == 0 and self.y == 0 and self.angle_deg % 360 == 0 and self.scale == 1
-
-    def matrix(self) -> np.ndarray:
-        """The user's transform as a [3, 3] float64 matrix (NVIDIA's make_transform, times a scale)."""
-        c = math.cos(math.radians(self.angle_deg))
-        s = math.sin(math.radians(self.angle_deg))
-        m = np.array([[c, s, self.x], [-s, c, self.y], [0, 0, 1]], dtype=np.float64)
-        m[:2, :2] *= self.scale
-        return m
 
 
 @dataclasses.dataclass(frozen=True)

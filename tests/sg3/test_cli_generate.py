@@ -7,8 +7,9 @@ from PIL import Image
 
 import sg3
 from sg3.__main__ import main
-from sg3.cli_generate import parse_seeds, seed_to_z, to_uint8
+from sg3.cli_generate import parse_seeds
 from sg3.errors import Sg3Error
+from sg3.pipeline import seed_latent, to_uint8
 from sg3.transforms import input_transform, make_transform
 
 def test_parse_seeds():
@@ -24,7 +25,7 @@ def test_generate_writes_the_generators_images(tmp_path):
     G = sg3.load_generator('builtin:sg2')
     for seed in [3, 4]:
         with torch.no_grad():
-            img = G(seed_to_z(seed, G.z_dim), None, truncation_psi=0.7, noise_mode='const')
+            img = G(*seed_latent(seed, G.z_dim), truncation_psi=0.7, noise_mode='const')
         saved = np.asarray(Image.open(tmp_path / f'seed{seed:04d}.png'))
         np.testing.assert_array_equal(saved, to_uint8(img[0]))
 
@@ -32,9 +33,8 @@ def test_generate_applies_the_input_transform(tmp_path):
     rc = main(['generate', '--network', 'builtin:sg3-t', '--seeds', '1', '--translate', '0.25,0', '--rotate', '0', '--device', 'cpu', '--outdir', str(tmp_path)])
     assert rc == 0
     G = sg3.load_generator('builtin:sg3-t')
-    z = seed_to_z(1, G.z_dim)
     with torch.no_grad():
-        plain = to_uint8(G(z, None)[0]).astype(np.float64)
+        plain = to_uint8(G(*seed_latent(1, G.z_dim))[0]).astype(np.float64)
     shifted = np.asarray(Image.open(tmp_path / 'seed0001.png')).astype(np.float64)
     # A quarter-image translation to the right: column x of the plain image appears at x + 64.
     assert np.abs(shifted[:, 96:224] - plain[:, 32:160]).mean() < 0.1 * np.abs(shifted[:, 96:224] - plain[:, 96:224]).mean()
@@ -43,6 +43,8 @@ def test_transform_helpers_match_the_reference_convention(sg3t_ref):
     out = sg3t_ref['outputs']
     np.testing.assert_allclose(make_transform((0.1, -0.05), 10), out['xf_make_transform'], atol=1e-12)
     np.testing.assert_allclose(input_transform((0.1, -0.05), 10), out['xf_input_transform'], atol=1e-12)
+    # The scale multiplies the rotation block (the viewer's zoom).
+    np.testing.assert_allclose(make_transform((0.25, 0), 90, scale=2), [[0, 2, 0.25], [-2, 0, 0], [0, 0, 1]], atol=1e-12)
 
 @pytest.mark.parametrize('argv, message', [
     (['--seeds', '3-1'], 'invalid seeds'),

@@ -9,11 +9,8 @@ pausing at each of its cancel polls (one batch or seed), so live renders interle
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
-import os
-import pathlib
 import re
 import threading
 import time
@@ -24,7 +21,9 @@ import torch
 
 import sg3.ops
 from sg3 import equivariance, spectra
+from viz import files
 from viz.render import ops as render_ops
+from viz.render.cache import LRU
 from viz.render.pictures import compose_equivariance, spectrum_view
 from viz.protocol import (SEED_MODULO, AnalysisArgs, AnalysisResult, EquivarianceView, ExportStatus, JobStatus,
     LayerStats, RenderArgs, RenderResult, seed_at)
@@ -135,13 +134,6 @@ def _format_error(e: BaseException) -> str:
     return str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
 
 
-def _cache_put(cache: collections.OrderedDict, key: Any, value: Any, size: int) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > size:
-        cache.popitem(last=False)
-
-
 def _safe_name(text: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', text)
 
@@ -149,33 +141,15 @@ def _safe_name(text: str) -> str:
 def _to_rgb(x: torch.Tensor) -> np.ndarray:
     """[C, H, W] image in [-1, 1] -> [H, W, 3] uint8 with the viewer's 8-bit conversion."""
     shown, _idx = render_ops.select_channels(x, 'rgb', 0)
-    return render_ops.to_uint8(shown)
-
-
-def export_path(folder: str | os.PathLike, stem: str, ext: str) -> pathlib.Path:
-    """Create and return `{stem}-{N:05d}.{ext}` in `folder` with N one above the highest existing one;
-    the file is created exclusively (empty), so nothing is ever overwritten."""
-    folder = pathlib.Path(folder).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf'^{re.escape(stem)}-(\d+)\.{re.escape(ext)}$')
-    number = max((int(m.group(1)) for p in folder.iterdir() if (m := pattern.match(p.name))), default=0) + 1
-    while True:
-        path = folder / f'{stem}-{number:05d}.{ext}'
-        try:
-            with open(path, 'xb'):
-                return path
-        except FileExistsError:
-            number += 1
+    return render_ops.to_display(shown)
 
 
 class AnalysisRenderer:
     """Equivariance, spectrum, jobs and exports for `viz.render.renderer.Renderer` (one per renderer, render thread only)."""
 
     def __init__(self, max_identities: int = 4, max_averages: int = 8) -> None:
-        self._identities: collections.OrderedDict = collections.OrderedDict()  # Identity renders (everything but the transform).
-        self._averages: collections.OrderedDict = collections.OrderedDict()    # Average key -> (Spectrum, LayerDesign | None).
-        self._max_identities = max_identities
-        self._max_averages = max_averages
+        self._identities = LRU(max_identities)  # Identity renders (everything but the transform).
+        self._averages = LRU(max_averages)      # Average key -> (Spectrum, LayerDesign | None).
         self._job: _Job | None = None           # The running job.
         self._job_status: JobStatus | None = None
         self._job_seen = 0                      # Last AnalysisArgs.job_id acted on.
@@ -248,15 +222,13 @@ class AnalysisRenderer:
         precision = (args.performance.force_fp32, sg3.ops.get_conv_dtype())
         key = (net_key, args.latent, args.mix, args.truncation, args.noise, precision)
         identity = self._identities.get(key)
-        if identity is not None:
-            self._identities.move_to_end(key)
         devices = [ws.device.index or 0] if ws.device.type == 'cuda' else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(args.noise.seed)
             pair = equivariance.equivariance_pair(G, ws[:1], mode=mode, translate=(t.x, t.y), angle=math.radians(t.angle_deg),
                 identity=identity, noise_mode=args.noise.mode)
         if identity is None:
-            _cache_put(self._identities, key, pair.identity.detach(), self._max_identities)
+            self._identities[key] = pair.identity.detach()
 
         # Compose the picture.
         error_map = pair.error[0].mean(dim=0).to(torch.float32).cpu().numpy()
@@ -315,17 +287,14 @@ class AnalysisRenderer:
             reason = self._parts.get('spectrum_note') or 'Turn on the spectrum view to export it.'
             return ExportStatus(export_id=a.export_id, error=f'Nothing exported: {reason}')
         spectrum, design, layer = self._shown
-        path = None
         try:
             from sg3 import figures
-            path = export_path(a.export_folder, f'spectrum-{_safe_name(layer)}', a.export_format)
             if a.export_format == 'png':
-                figures.spectrum_figure(spectrum, design, path, db_range=(a.spectrum_db_low, a.spectrum_db_high))
+                write = lambda f: figures.spectrum_figure(spectrum, design, f, db_range=(a.spectrum_db_low, a.spectrum_db_high))
             else:
-                figures.export_npz(spectrum, design, path)
-        except Exception as e:  # Reported in the widget; the render goes on.
-            if path is not None and path.exists() and path.stat().st_size == 0:
-                path.unlink()
+                write = lambda f: figures.export_npz(spectrum, design, f)
+            path = files.write_numbered(a.export_folder, f'spectrum-{_safe_name(layer)}', a.export_format, write)
+        except Exception as e:  # Reported in the widget; the render goes on; no partial file is left (viz.files).
             return ExportStatus(export_id=a.export_id, error=f'Could not export to {a.export_folder}: {_format_error(e)}')
         return ExportStatus(export_id=a.export_id, path=str(path))
 
@@ -401,7 +370,7 @@ class AnalysisRenderer:
             self._job_status = self._status(job, state, error=why, psnr=psnr)
             return
         if state == 'done' and s.result is not None:
-            _cache_put(self._averages, job.average_key, s.result, self._max_averages)
+            self._averages[job.average_key] = s.result
         self._job_status = self._status(job, state, error=why)
 
     def step_job(self, cancel: threading.Event) -> RenderResult | None:

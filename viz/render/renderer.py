@@ -17,17 +17,18 @@ full-precision results and background jobs stay float32; every other request ren
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import threading
 import time
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 import sg3.ops
+from sg3 import pipeline, spectra
+from sg3.transforms import invert_transform, make_transform
 from viz.render import analysis as render_analysis, ops as render_ops
+from viz.render.cache import LRU
 from viz.protocol import LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
@@ -76,26 +77,6 @@ def format_error(e: BaseException) -> str:
     return f'{type(e).__name__}: {e}'
 
 
-class _LRU(collections.OrderedDict):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-    def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = make()
-        self[key] = value
-        return value
-
-
 class Renderer:
     def __init__(
         self,
@@ -104,9 +85,9 @@ class Renderer:
         max_mappings: int = 64,                     # Mapping outputs kept (per seed, class, psi, cutoff).
     ) -> None:
         self._load_fn = load_fn
-        self._networks = _LRU(max_networks)         # (source, key, device) -> (G, NetworkSummary)
-        self._mappings = _LRU(max_mappings)         # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
-        self._layer_lists = _LRU(16)                # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
+        self._networks = LRU(max_networks)          # (source, key, device) -> (G, NetworkSummary)
+        self._mappings = LRU(max_mappings)          # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
+        self._layer_lists = LRU(16)                 # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
         self._failed: tuple[tuple, str] | None = None  # Last failed load: (net key, message), not retried until the source changes.
         self.analysis = render_analysis.AnalysisRenderer()  # Equivariance, spectrum, background jobs, exports.
         self._net_key: tuple | None = None          # Network of the render in progress.
@@ -210,22 +191,16 @@ class Renderer:
             self.analysis.spectrum(G, net_key, args, out, fields)
 
     def _mapping(self, G: torch.nn.Module, net_key: tuple, seed: int, args: RenderArgs) -> torch.Tensor:
-        """ws [1, num_ws, w_dim] of one seed: z (and a class for conditional networks) drawn from
-        RandomState(seed) as NVIDIA's viewer does, truncated."""
+        """ws [1, num_ws, w_dim] of one seed: z (and a class for conditional networks) as NVIDIA's viewer
+        draws them (sg3.pipeline.seed_latent), truncated."""
         class_idx = args.latent.class_idx if G.c_dim > 0 else None
-        if class_idx is not None and class_idx >= G.c_dim:
-            raise RenderError(f'class {class_idx}: this network has {G.c_dim} classes; expected 0 to {G.c_dim - 1}')
         psi = args.truncation.psi
         cutoff = args.truncation.cutoff if args.truncation.cutoff is None else min(args.truncation.cutoff, G.num_ws)
 
         def compute() -> torch.Tensor:
-            rnd = np.random.RandomState(seed)
-            z = torch.from_numpy(rnd.randn(1, G.z_dim).astype(np.float32)).to(G.mapping.w_avg.device)
-            c = None
-            if G.c_dim > 0:
-                c = torch.zeros([1, G.c_dim], device=z.device)
-                c[0, class_idx if class_idx is not None else rnd.randint(G.c_dim)] = 1
-            return G.mapping(z, c, truncation_psi=psi, truncation_cutoff=cutoff)
+            z, c = pipeline.seed_latent(seed, G.z_dim, G.c_dim, class_idx)
+            device = G.mapping.w_avg.device
+            return G.mapping(z.to(device), c.to(device), truncation_psi=psi, truncation_cutoff=cutoff)
 
         return self._mappings.get_or((net_key, seed, class_idx, psi, cutoff), compute)
 
@@ -240,67 +215,79 @@ class Renderer:
         return ws
 
     def _synthesize(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs, ws: torch.Tensor,
-            cancel: threading.Event | None, fields: dict) -> tuple[torch.Tensor, render_ops.CapturedLayer | None]:
+            cancel: threading.Event | None, fields: dict) -> tuple[torch.Tensor, pipeline.SynthesisLayer | None]:
         """Run synthesis with the input transform set, up to the selected layer; fills fields['layers']."""
         kwargs = dict(noise_mode=args.noise.mode, force_fp32=args.performance.force_fp32)
         list_key = (net_key, kwargs['force_fp32'], kwargs['noise_mode'])
-        capture = args.layer.name
+        capture = None if args.layer.name == pipeline.OUTPUT else args.layer.name
+
+        def should_stop() -> bool:
+            if cancel is not None and cancel.is_set():
+                raise render_ops.RenderCancelled()
+            return False
 
         # Set the input transform (the inverse of the user's), restored afterwards.
         transform = getattr(G.synthesis.input, 'transform', None) if hasattr(G.synthesis, 'input') else None
         saved = None
         if transform is not None:
-            m = args.transform.matrix()
-            if abs(np.linalg.det(m[:2, :2])) < 1e-12:
-                from sg3.errors import TransformError
-                raise TransformError(f'input transform with scale {args.transform.scale:g}: the matrix is singular; expected a non-zero scale')
+            t = args.transform
+            inverse = invert_transform(make_transform((t.x, t.y), t.angle_deg, t.scale))
             saved = transform.clone()
-            transform.copy_(torch.from_numpy(np.linalg.inv(m)).to(transform))
+            transform.copy_(torch.from_numpy(inverse).to(transform))
         try:
             devices = [torch.device(ws.device).index or 0] if ws.device.type == 'cuda' else []
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(args.noise.seed)
-                out, layers = render_ops.run_synthesis(G.synthesis, ws, capture=capture, cancel=cancel, **kwargs)
+                try:
+                    out, layers = pipeline.run_synthesis(G, ws, capture, should_stop, **kwargs)
+                except pipeline.LayerError as e:  # The pass ran to the end: the list is complete.
+                    self._layer_lists[list_key] = tuple(_layer_info(G, layer) for layer in e.layers)
+                    fields['layers'] = self._layer_lists[list_key]
+                    raise
+            captured = layers[-1] if capture is not None else None
             if list_key not in self._layer_lists:
                 if capture is not None:  # The early exit saw only part of the network: list it once in full.
                     with torch.random.fork_rng(devices=devices):
-                        _, layers = render_ops.run_synthesis(G.synthesis, ws, capture=None, cancel=cancel, **kwargs)
-                self._layer_lists[list_key] = tuple(_layer_info(layer) for layer in layers)
+                        _, layers = pipeline.run_synthesis(G, ws, None, should_stop, **kwargs)
+                self._layer_lists[list_key] = tuple(_layer_info(G, layer) for layer in layers)
         finally:
             if saved is not None:
                 transform.copy_(saved)
         fields['layers'] = self._layer_lists[list_key]
-
-        if capture is None:
-            return out, None
-        matches = [layer for layer in layers if layer.name == capture]
-        if not matches:
-            names = ', '.join(info.name for info in fields['layers'])
-            raise RenderError(f'layer {capture!r}: not a layer of this network; expected one of {names}')
-        return out, matches[0]
+        return out, captured
 
     def _finish_image(self, G: torch.nn.Module, args: RenderArgs, out: torch.Tensor,
-            layer: render_ops.CapturedLayer | None, fields: dict) -> None:
-        """Untransform, crop, statistics, channel selection and 8-bit conversion of the first image."""
-        la = args.layer
+            layer: pipeline.SynthesisLayer | None, fields: dict) -> None:
+        """Statistics, channel selection, untransform, crop and 8-bit conversion of the first image."""
+        la, t = args.layer, args.transform
         x = out[:1].to(torch.float32)
-        name = 'output' if layer is None else layer.name
-        rate, margin = None, 0
-        if layer is not None:
-            rate, _cutoff, _stopband, margin = render_ops.layer_geometry(layer.module, x.shape[3])
-        fields['stats'] = LayerStats(name=name, **render_ops.channel_stats(x[0]))
-        if args.transform.untransform and G.has_input_transform and not args.transform.is_identity():
-            x = render_ops.untransform(x, args.transform.matrix(), unit=rate if rate else x.shape[3])
-        if la.crop_margins and margin > 0 and x.shape[2] > 2 * margin and x.shape[3] > 2 * margin:
-            x = x[:, :, margin:-margin, margin:-margin]
+        design = None if layer is None else _design(G, layer)
+        fields['stats'] = LayerStats(name='output' if layer is None else layer.name, **render_ops.channel_stats(x[0]))
         shown, _idx = render_ops.select_channels(x[0], la.view, la.channel)
-        fields['image'] = render_ops.to_uint8(shown, normalize=la.normalize, gain_db=la.gain_db)
+        shown = shown[None]
+        if t.untransform and G.has_input_transform and not t.is_identity():
+            unit = design.sampling_rate if design is not None else shown.shape[3]
+            shown = render_ops.untransform(shown, make_transform((t.x, t.y), t.angle_deg, t.scale), unit=unit)
+        margin = design.margin if design is not None else 0
+        if la.crop_margins and margin > 0 and shown.shape[2] > 2 * margin and shown.shape[3] > 2 * margin:
+            shown = shown[:, :, margin:-margin, margin:-margin]
+        fields['image'] = render_ops.to_display(shown[0], normalize=la.normalize, gain_db=la.gain_db)
 
 # ----------------------------------------------------------------------------
 
 
-def _layer_info(layer: render_ops.CapturedLayer) -> LayerInfo:
-    rate, cutoff, stopband, margin = render_ops.layer_geometry(layer.module, layer.shape[3])
+def _design(G: torch.nn.Module, layer: pipeline.SynthesisLayer) -> spectra.LayerDesign | None:
+    """The layer's design (sg3.spectra.layer_design of its module), or None for a module without one."""
+    try:
+        return spectra.layer_design(G, layer.path)
+    except spectra.SpectrumError:
+        return None
+
+
+def _layer_info(G: torch.nn.Module, layer: pipeline.SynthesisLayer) -> LayerInfo:
+    design = _design(G, layer)
+    rate, cutoff, stopband, margin = (None, None, None, 0) if design is None else \
+        (design.sampling_rate, design.cutoff, design.stopband, design.margin)
     return LayerInfo(name=layer.name, shape=layer.shape, channels=layer.shape[1], dtype=layer.dtype,
         sampling_rate=rate, cutoff=cutoff, stopband=stopband, margin=margin)
 
