@@ -17,6 +17,12 @@ from viz.protocol import Command, CommandStatus, NetworkSummary, RenderArgs, Ren
 RenderFn = Callable[[RenderArgs, int, threading.Event, Callable[[RenderResult], None]], RenderResult]
 
 
+def _check(condition: bool, message: str) -> None:
+    """An assertion that also holds under python -O (helpers are not rewritten by pytest)."""
+    if not condition:
+        raise AssertionError(message)
+
+
 class FakeWorker:
     def __init__(self, render_fn: RenderFn | None = None) -> None:
         self.render_fn = render_fn
@@ -33,8 +39,8 @@ class FakeWorker:
     # The Worker protocol.
 
     def submit(self, args: RenderArgs) -> int:
-        assert isinstance(args, RenderArgs)
-        assert not self.closed, 'submit after close'
+        _check(isinstance(args, RenderArgs), f'submit({args!r}): expected a RenderArgs')
+        _check(not self.closed, 'submit after close')
         stamp = len(self.submitted) + 1
         self.submitted.append((stamp, args))
         return stamp
@@ -48,16 +54,17 @@ class FakeWorker:
         return results[-1] if results else None
 
     def start(self, command: Command, args: RenderArgs) -> int:
-        assert isinstance(args, RenderArgs)
+        _check(isinstance(args, RenderArgs), f'start(..., {args!r}): expected a RenderArgs')
         command_id = len(self.started) + 1
         self.started.append((command_id, command, args))
         self.post_status(command_id, 'queued')
         return command_id
 
     def cancel(self, command_id: int) -> None:
-        """Recorded; a command not finished yet posts 'cancelled' at once (as RenderWorker does for a queued one)."""
+        """Recorded. A queued command posts 'cancelled' at once, as RenderWorker's does; for a running one the test
+        posts the 'cancelled' status (with its partial results) when it likes, as the job's abort would."""
         self.cancelled.append(command_id)
-        if self.states[command_id] not in ('done', 'cancelled', 'failed'):
+        if self.states[command_id] == 'queued':
             self.post_status(command_id, 'cancelled')
 
     def poll_commands(self) -> list[CommandStatus]:
@@ -76,7 +83,7 @@ class FakeWorker:
 
     @property
     def last_command(self) -> tuple[int, Command, RenderArgs]:
-        assert self.started, 'no command was started'
+        _check(bool(self.started), 'no command was started')
         return self.started[-1]
 
     def post(self, result: RenderResult | None = None, **fields) -> RenderResult:
