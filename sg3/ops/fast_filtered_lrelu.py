@@ -24,8 +24,8 @@ def resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, dtype):
     gain is folded into the upsampling passes, the activation gain into the vertical downsampling ones."""
     _batch_size, _channels, in_h, in_w = shape
     px0, px1, py0, py1 = parse_padding(padding)
-    up_terms = separable_terms(fu, term_tolerance(dtype))
-    down_terms = separable_terms(fd, term_tolerance(dtype))
+    up_terms = separable_terms(fu, term_tolerance(dtype), 'fu')
+    down_terms = separable_terms(fd, term_tolerance(dtype), 'fd')
     up_gain_y = up_gain_x = float(up)
     if fu is not None and fu.ndim == 2:
         up_gain_y, up_gain_x = float(up) ** 2, 1.0
@@ -215,9 +215,7 @@ class FilteredLreluPlan:
 class NativeFilteredLreluPlan:
     """The same passes run by the compiled kernel (sg3/ops/native/filtered_lrelu.c): every plane on its own,
     in strips of output rows whose upsampled rows fit `cache_bytes`; blocks of planes go to the worker
-    threads. CPU, float32, contiguous input only."""
-
-    MAX_FACTOR, MAX_TERMS, MAX_TAPS = 8, 16, 256 # The kernel's limits (filtered_lrelu.c).
+    threads. CPU, float32 only; native.filtered_lrelu checks what crosses into C."""
 
     def __init__(self, lib, shape, fu, fd, up, down, padding, gain, slope, clamp, flip_filter,
         cache_bytes = 1 << 20,      # Target size of one strip's upsampled rows (a core's L2 cache; measured best of 0.25-2 MB).
@@ -229,46 +227,36 @@ class NativeFilteredLreluPlan:
         self.clamp = -1.0 if clamp is None else float(clamp) / float(gain) # The kernel reads < 0 as no clamp.
         vert_up, horz_up, vert_down, horz_down = resample_passes(shape, fu, fd, up, down, padding, gain, flip_filter, torch.float32)
         longest = max(len(spec.taps) for spec in vert_up + horz_up + vert_down + horz_down)
-        if max(up, down) > self.MAX_FACTOR or max(len(vert_up), len(vert_down)) > self.MAX_TERMS or longest > self.MAX_TAPS:
-            raise NotImplementedError(f'the native kernel takes factors up to {self.MAX_FACTOR}, {self.MAX_TERMS} separable terms '
-                f'and {self.MAX_TAPS} taps per pass; got up={up}, down={down}, {len(vert_up)}/{len(vert_down)} terms, {longest} taps')
+        if max(up, down) > native.MAX_FACTOR or max(len(vert_up), len(vert_down)) > native.MAX_TERMS or longest > native.MAX_TAPS:
+            raise NotImplementedError(f'the native kernel takes factors up to {native.MAX_FACTOR}, {native.MAX_TERMS} separable terms '
+                f'and {native.MAX_TAPS} taps per pass; got up={up}, down={down}, {len(vert_up)}/{len(vert_down)} terms, {longest} taps')
         up_h, up_w = vert_up[0].n_out, horz_up[0].n_out
         self.out_h, self.out_w = vert_down[0].n_out, horz_down[0].n_out
         k_down = max(len(spec.taps) for spec in vert_down)
         strip_rows = max(int(cache_bytes // (4 * up_w * down)) - k_down // down, 4) # Activation rows of a strip.
         self.strip_rows = -(-self.out_h // -(-self.out_h // strip_rows)) # Even strips.
-        geom = [in_h, in_w, up, down, len(vert_up), len(vert_down), self.strip_rows]
-        for v, h in zip(vert_up, horz_up):
-            geom += [len(v.taps), v.pad0, len(h.taps), h.pad0]
-        for v, h in zip(vert_down, horz_down):
-            geom += [len(v.taps), len(h.taps)]
-        geom += [up_h, up_w, self.out_h, self.out_w]
+        self.geometry = native.filtered_lrelu_geometry(
+            up_terms=[(len(v.taps), len(h.taps)) for v, h in zip(vert_up, horz_up)],
+            down_terms=[(len(v.taps), len(h.taps)) for v, h in zip(vert_down, horz_down)],
+            in_h=in_h, in_w=in_w, up=up, down=down, strip_rows=self.strip_rows, up_h=up_h, up_w=up_w, out_h=self.out_h, out_w=self.out_w,
+            up_pad_y=vert_up[0].pad0, up_pad_x=horz_up[0].pad0) # Every term has the same padding.
         taps = [t for v, h in zip(vert_up, horz_up) for t in v.taps + h.taps]
         taps += [t for v, h in zip(vert_down, horz_down) for t in v.taps + h.taps]
-        self.geom = torch.tensor(geom, dtype=torch.int32)
         self.taps = torch.tensor(taps, dtype=torch.float32)
 
     def run(self, x: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         batch_size, channels, _in_h, _in_w = self.shape
         num_planes = batch_size * channels
         x = x.contiguous()
-        b = None if b is None else b.detach().to(torch.float32).contiguous()
+        b = None if b is None else b.detach().contiguous()
         y = workspace.empty([batch_size, channels, self.out_h, self.out_w], x.device, torch.float32)
-        plane_in, plane_out = x[0, 0].numel(), self.out_h * self.out_w
         num_chunks = min(num_planes, 4 * torch.get_num_threads())
         per_chunk = -(-num_planes // num_chunks)
         def run_chunk(chunk):
             p0 = chunk * per_chunk
             count = min(per_chunk, num_planes - p0)
-            if count <= 0:
-                return
-            err = self.lib.sg3_filtered_lrelu(x.data_ptr() + 4 * p0 * plane_in, None if b is None else b.data_ptr(),
-                y.data_ptr() + 4 * p0 * plane_out, count, channels, p0, self.geom.data_ptr(), self.taps.data_ptr(),
-                self.slope, self.clamp)
-            if err == -1:
-                raise MemoryError('filtered_lrelu: the native kernel could not allocate its work buffers')
-            if err != 0:
-                raise RuntimeError(f'filtered_lrelu: the native kernel refused its arguments (code {err})')
+            if count > 0:
+                native.filtered_lrelu(self.lib, x, b, y, self.geometry, self.taps, self.slope, self.clamp, first_plane=p0, num_planes=count)
         parallel.run_chunks(run_chunk, -(-num_planes // per_chunk))
         return y
 

@@ -63,13 +63,16 @@ def make_resample1d(f: np.ndarray | None, up: int, down: int, pad0: int, pad1: i
 #----------------------------------------------------------------------------
 # Separable terms of 2-D filters.
 
-def separable_terms(f: torch.Tensor | None, atol: float) -> list[tuple[np.ndarray, np.ndarray]]:
+def separable_terms(f: torch.Tensor | None, atol: float, name: str = 'f') -> list[tuple[np.ndarray, np.ndarray]]:
     """Split a filter into [(vertical taps, horizontal taps), ...] whose sum of outer products equals it:
     a 1-D filter is one term (f, f) as upfirdn2d applies it; a 2-D filter is split by its singular values,
-    using the fewest terms whose sum matches every tap within `atol` times the largest tap."""
+    using the fewest terms whose sum matches every tap within `atol` times the largest tap. Raises
+    OpArgumentError (naming the filter `name`) for non-finite taps, which have no such split."""
     if f is None:
         return [(np.ones([1]), np.ones([1]))]
     f = f.detach().to(device='cpu', dtype=torch.float64).numpy()
+    if not np.isfinite(f).all():
+        raise OpArgumentError(f'{name} has non-finite taps: expected finite numbers for the fast path (or use impl=\'ref\')')
     if f.ndim == 1:
         return [(f, f)]
     u, s, vt = np.linalg.svd(f)

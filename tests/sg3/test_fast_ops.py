@@ -190,7 +190,7 @@ def test_native_kernel_in_strips_and_on_worker_threads(shape, strip_rows, up):
         for threads in (1, 2):
             torch.set_num_threads(threads)
             plan = fast_filtered_lrelu.NativeFilteredLreluPlan(native.library(), x.shape, fu, fd, flip_filter=False, **args)
-            plan.geom[6] = strip_rows # Force the strip height.
+            plan.geometry.strip_rows = strip_rows # Force the strip height.
             results.append(plan.run(x, b))
     finally:
         torch.set_num_threads(before)

@@ -16,8 +16,10 @@
 
 #define VL 8                        /* Floats per vector. */
 #define CHUNK (4 * VL)              /* Floats per inner block (4 independent accumulators). */
+#define MAX_FACTOR 8                /* The limits; sg3/ops/native.py has the same numbers. */
 #define MAX_TERMS 16
 #define MAX_TAPS 256
+#define MAX_PAD (1 << 30)            /* Paddings within +-MAX_PAD: no int overflow in the index arithmetic. */
 
 typedef float vf __attribute__((vector_size(VL * 4)));
 typedef float vfu __attribute__((vector_size(VL * 4), aligned(4)));
@@ -51,7 +53,7 @@ typedef struct {
 
 typedef struct {
     float *dst;                     /* Destination row. */
-    float coef[MAX_TAPS + 8 * MT + 8]; /* Taps over the group's source rows [lo, hi), zeros where none. */
+    float coef[MAX_TAPS + MAX_FACTOR * MT + MAX_FACTOR]; /* Taps over the group's source rows [lo, hi), zeros where none. */
 } target;
 
 static inline __attribute__((always_inline)) void sweep(int nt, target *tg, const float *src, long lo, long hi, long s0,
@@ -298,10 +300,10 @@ static void deinterleave2(const float *in, float *e, float *f, long n)
  * taps[a * down + q] * x_q[o + a]. */
 
 typedef struct {
-    int count[8];                   /* Taps per phase. */
-    long offset[8];                 /* Upsampling: margin + c of each phase. */
-    long len[8];                    /* Upsampling: outputs per phase. */
-    float taps[8][MAX_TAPS];
+    int count[MAX_FACTOR];          /* Taps per phase. */
+    long offset[MAX_FACTOR];        /* Upsampling: margin + c of each phase. */
+    long len[MAX_FACTOR];           /* Upsampling: outputs per phase. */
+    float taps[MAX_FACTOR][MAX_TAPS];
 } phases;
 
 static void make_up_phases(const pass1d *p, long margin, phases *ph)
@@ -356,9 +358,9 @@ static void horizontal_up(const pass1d *p, const phases *ph, const float *in, fl
 static void horizontal_down(const pass1d *p, const phases *ph, int n_terms, const float *const *in, float *out,
                             float *split, long split_stride)
 {
-    const float *xs[MAX_TERMS * 8];
-    const float *taps[MAX_TERMS * 8];
-    int counts[MAX_TERMS * 8];
+    const float *xs[MAX_TERMS * MAX_FACTOR];
+    const float *taps[MAX_TERMS * MAX_FACTOR];
+    int counts[MAX_TERMS * MAX_FACTOR];
     int d = p[0].down, n = 0;
     for (int j = 0; j < n_terms; j++) {
         float *rows = split + (long)j * d * split_stride;
@@ -378,34 +380,68 @@ static void horizontal_down(const pass1d *p, const phases *ph, int n_terms, cons
 
 /*------------------------------------------------------------------------------------------------*/
 
-/* geom: in_h, in_w, up, down, num_up_terms, num_down_terms, strip_rows; then per up term the vertical and
- * horizontal (k, pad0), per down term the vertical and horizontal k; then up_h, up_w, out_h, out_w.
- * taps: all taps in the same order. Returns 0, or -1 when memory ran out, -2 for unsupported arguments. */
-int sg3_filtered_lrelu(const float *x, const float *bias, float *y, long num_planes, long channels, long first_plane,
-                       const int *geom, const float *taps, float slope, float clamp)
+/* What a call needs to know besides the buffers; mirrored field by field by FilteredLreluGeometry in
+ * sg3/ops/native.py (which checks every value before the call; the checks here are a second line). */
+typedef struct {
+    int in_h, in_w;                 /* Input plane. */
+    int up, down;                   /* Factors, 1..MAX_FACTOR. */
+    int num_up_terms, num_down_terms; /* Separable terms of the filters, 1..MAX_TERMS. */
+    int strip_rows;                 /* Output rows per strip. */
+    int up_h, up_w;                 /* Upsampled plane. */
+    int out_h, out_w;               /* Output plane. */
+    int up_pad_y, up_pad_x;         /* Padding before the first upsampled row / column (negative crops). */
+    int num_taps;                   /* Floats in `taps`: the sum of the tap counts below. */
+    int up_k_y[MAX_TERMS], up_k_x[MAX_TERMS]; /* Per up term: vertical and horizontal taps. */
+    int down_k_y[MAX_TERMS], down_k_x[MAX_TERMS]; /* Per down term: vertical and horizontal taps. */
+} sg3_flrelu_geometry;
+
+/* sizeof(sg3_flrelu_geometry), for the caller to check its mirror of the struct. */
+long sg3_flrelu_geometry_size(void) { return sizeof(sg3_flrelu_geometry); }
+
+static int taps_ok(int k) { return k >= 1 && k <= MAX_TAPS; }
+
+/* 1 if the geometry is within the kernel's limits and its tap counts add up to num_taps. */
+static int geometry_ok(const sg3_flrelu_geometry *g)
 {
-    int in_h = geom[0], in_w = geom[1], up = geom[2], down = geom[3];
-    int n_up = geom[4], n_down = geom[5], strip_rows = geom[6];
-    const int *g = geom + 7;
-    if (n_up < 1 || n_up > MAX_TERMS || n_down < 1 || n_down > MAX_TERMS || up < 1 || up > 8 || down < 1 || down > 8 || strip_rows < 1)
+    if (g->up < 1 || g->up > MAX_FACTOR || g->down < 1 || g->down > MAX_FACTOR || g->strip_rows < 1
+        || g->num_up_terms < 1 || g->num_up_terms > MAX_TERMS || g->num_down_terms < 1 || g->num_down_terms > MAX_TERMS
+        || g->in_h < 1 || g->in_w < 1 || g->up_h < 1 || g->up_w < 1 || g->out_h < 1 || g->out_w < 1
+        || g->up_pad_y < -MAX_PAD || g->up_pad_y > MAX_PAD || g->up_pad_x < -MAX_PAD || g->up_pad_x > MAX_PAD)
+        return 0;
+    long total = 0;
+    for (int j = 0; j < g->num_up_terms; j++) {
+        if (!taps_ok(g->up_k_y[j]) || !taps_ok(g->up_k_x[j])) return 0;
+        total += g->up_k_y[j] + g->up_k_x[j];
+    }
+    for (int j = 0; j < g->num_down_terms; j++) {
+        if (!taps_ok(g->down_k_y[j]) || !taps_ok(g->down_k_x[j])) return 0;
+        total += g->down_k_y[j] + g->down_k_x[j];
+    }
+    return total == g->num_taps;
+}
+
+/* Planes [first_plane, first_plane + num_planes) of x [*, channels, in_h, in_w] (x, y point at the first of
+ * them; bias: `channels` floats or NULL) into y [*, channels, out_h, out_w]. taps: all taps, per up term the
+ * vertical then the horizontal ones, then the same per down term. clamp < 0: no clamping.
+ * Returns 0, or -1 when memory ran out, -2 for unsupported arguments. */
+int sg3_filtered_lrelu(const float *x, const float *bias, float *y, long num_planes, long channels, long first_plane,
+                       const sg3_flrelu_geometry *geom, const float *taps, float slope, float clamp)
+{
+    if (!x || !y || !geom || !taps || num_planes < 0 || channels < 1 || first_plane < 0 || !geometry_ok(geom))
         return -2;
+    int in_h = geom->in_h, in_w = geom->in_w, up = geom->up, down = geom->down;
+    int n_up = geom->num_up_terms, n_down = geom->num_down_terms, strip_rows = geom->strip_rows;
+    int up_h = geom->up_h, up_w = geom->up_w, out_h = geom->out_h, out_w = geom->out_w;
     pass1d vu[MAX_TERMS], hu[MAX_TERMS], vd[MAX_TERMS], hd[MAX_TERMS];
-    const int *tail = g + 4 * n_up + 2 * n_down;
-    int up_h = tail[0], up_w = tail[1], out_h = tail[2], out_w = tail[3];
     const float *t = taps;
     for (int j = 0; j < n_up; j++) {
-        vu[j] = (pass1d){t, g[4 * j], up, 1, g[4 * j + 1], in_h, up_h}; t += g[4 * j];
-        hu[j] = (pass1d){t, g[4 * j + 2], up, 1, g[4 * j + 3], in_w, up_w}; t += g[4 * j + 2];
-    }
-    for (int j = 0; j < n_down; j++) {
-        const int *gd = g + 4 * n_up + 2 * j;
-        vd[j] = (pass1d){t, gd[0], 1, down, 0, up_h, out_h}; t += gd[0];
-        hd[j] = (pass1d){t, gd[1], 1, down, 0, up_w, out_w}; t += gd[1];
+        vu[j] = (pass1d){t, geom->up_k_y[j], up, 1, geom->up_pad_y, in_h, up_h}; t += geom->up_k_y[j];
+        hu[j] = (pass1d){t, geom->up_k_x[j], up, 1, geom->up_pad_x, in_w, up_w}; t += geom->up_k_x[j];
     }
     int kdv = 0;
-    for (int j = 0; j < n_up; j++) if (vu[j].k < 1 || vu[j].k > MAX_TAPS || hu[j].k < 1 || hu[j].k > MAX_TAPS) return -2;
     for (int j = 0; j < n_down; j++) {
-        if (vd[j].k < 1 || vd[j].k > MAX_TAPS || hd[j].k < 1 || hd[j].k > MAX_TAPS) return -2;
+        vd[j] = (pass1d){t, geom->down_k_y[j], 1, down, 0, up_h, out_h}; t += geom->down_k_y[j];
+        hd[j] = (pass1d){t, geom->down_k_x[j], 1, down, 0, up_w, out_w}; t += geom->down_k_x[j];
         kdv = vd[j].k > kdv ? vd[j].k : kdv;
     }
 
@@ -442,7 +478,7 @@ int sg3_filtered_lrelu(const float *x, const float *bias, float *y, long num_pla
         + (size_t)act_rows * act_stride                  /* Upsampled rows of one strip (activation). */
         + (size_t)n_down * group * act_stride            /* Vertically downsampled rows of one group, per term. */
         + (size_t)n_down * down * split_stride           /* One row split into phases, per term. */
-        + (size_t)8 * work_stride;                       /* Phases of one upsampled row. */
+        + (size_t)MAX_FACTOR * work_stride;              /* Phases of one upsampled row. */
     float *mem = aligned_alloc(64, round_up((long)floats * 4, 64));
     if (!mem) { free(ph_up); return -1; }
     memset(mem, 0, floats * 4);
