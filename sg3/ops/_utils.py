@@ -91,7 +91,11 @@ def check_shape(tensor: torch.Tensor, ref_shape: list, name: str) -> None:
 
 def resampled_size(size: int, up: int, down: int, pad0: int, pad1: int, taps: int, what: str) -> int:
     """Output length of one axis of upfirdn: zero-stuff `size` samples by `up`, pad, filter with `taps` taps,
-    keep every `down`-th. Raises OpArgumentError where the padded signal is shorter than the filter."""
+    keep every `down`-th. Raises OpArgumentError where the padded signal is shorter than the filter, or where a
+    negative padding crops more than all the upsampled samples (the output would be all padding)."""
+    if min(pad0, pad1) < -size * up:
+        raise OpArgumentError(f'{what}: padding ({pad0}, {pad1}) crops more than the {size * up} upsampled samples; '
+            f'expected paddings >= {-size * up}')
     padded = size * up + pad0 + pad1
     if padded < taps:
         raise OpArgumentError(f'{what}: {size} samples upsampled by {up} and padded by ({pad0}, {pad1}) are {padded}, '
