@@ -89,8 +89,8 @@ def main() -> int:
     work = pathlib.Path(tempfile.mkdtemp(prefix='bench-gui-'))
     frame_log = work / 'frames.jsonl'
     session = work / 'session.json'
-    session.write_text(json.dumps({'format': 'sg3-viz-session', 'version': 1,
-        'widgets': {'latent': {'anim': True, 'speed': 0.5}}, 'app': {}}))
+    session.write_text(json.dumps({'format': 'sg3-viz-session', 'version': 2,
+        'controllers': {'latent': {'anim': True, 'speed': 0.5}}}))
     env = dict(os.environ, DISPLAY=display, SG3_VIZ_CONFIG_DIR=str(work / 'config'))
     cmd = [sys.executable, str(REPO / 'visualizer.py'), opts.source, '--device', opts.device, '--fps', str(opts.fps),
         '--session', str(session), '--frame-log', str(frame_log), '--log', '--window-size', '1280x800',

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,8 +30,7 @@ _DEVICE_RE = re.compile(r'^(auto|cpu|mps|cuda(:\d+)?)$')
 EQ_MODES = ('off', 'eqt', 'eqt_frac', 'eqr')    # Equivariance heatmap: off, integer / fractional translation, rotation.
 EQ_LAYOUTS = ('side', 'reference', 'generated', 'error')  # Side by side, or one of the three pictures alone.
 SPECTRUM_CHANNELS = ('all', 'selected')         # Spectrum of all channels (mean power) or of LayerArgs.channel only.
-JOB_KINDS = ('none', 'metrics', 'average')      # Background jobs: none (cancels), EQ metrics, K-seed spectrum average.
-JOB_STATES = ('running', 'done', 'cancelled', 'failed')
+COMMAND_STATES = ('queued', 'running', 'done', 'cancelled', 'failed')
 EXPORT_FORMATS = ('png', 'npz')                 # Spectrum export: paper-style PNG figure or .npz arrays.
 
 # ----------------------------------------------------------------------------
@@ -209,13 +208,12 @@ class PerformanceArgs:
 
 @dataclasses.dataclass(frozen=True)
 class AnalysisArgs:
-    """Equivariance heatmap, spectrum view, background jobs and spectrum export.
+    """Equivariance heatmap and spectrum view.
 
     The heatmap compares, for the current latent and input transform, 'generate then transform' with
     'transform the input then generate' (StyleGAN3 only). The spectrum is that of the layer LayerArgs.name.
-    With both on, the heatmap is shown. Jobs and exports are started by a new id: `job_id` different from
-    the last one the renderer saw starts a `job_kind` job and cancels a running one ('none' only cancels);
-    a new `export_id` exports the shown spectrum once."""
+    With both on, the heatmap is shown. Background work (batch metrics, K-seed averages, exports) is not
+    part of the request: it goes through the worker's command channel (`Command` below)."""
     eq_mode: str = 'off'                        # 'off' | 'eqt' (whole pixels) | 'eqt_frac' (sub-pixel) | 'eqr' (rotation).
     eq_layout: str = 'side'                     # 'side' = reference | generated | error heatmap; or one of them alone.
     eq_scale_max: float = 0.0                   # Squared error at the top of the colour scale; 0 = the largest error shown.
@@ -225,14 +223,7 @@ class AnalysisArgs:
     spectrum_db_high: float = 20.0              # dB at the top of the colour scale.
     spectrum_channels: str = 'all'              # 'all' = mean power over channels; 'selected' = LayerArgs.channel.
     spectrum_average: bool = False              # Show the K-seed average computed for these settings, if any.
-    job_id: int = 0                             # A new value starts job_kind (and cancels the running job).
-    job_kind: str = 'none'                      # 'none' | 'metrics' | 'average'.
-    metrics_samples: int = 50                   # EQ metrics: latents measured (N).
-    metrics_seed: int = 0                       # EQ metrics: seed of latents and transforms.
-    average_seeds: int = 8                      # Spectrum average: K seeds from the current seed on.
-    export_id: int = 0                          # A new value exports the shown spectrum once.
-    export_format: str = 'png'                  # 'png' (figure) | 'npz' (arrays).
-    export_folder: str = 'captures'             # Folder of the numbered export files (created when needed).
+    average_seeds: int = 8                      # K of the average shown (SpectrumAverageCommand.seeds computes it).
 
     def __post_init__(self) -> None:
         _check_choice(self, 'eq_mode', EQ_MODES)
@@ -249,14 +240,7 @@ class AnalysisArgs:
             raise ValueError(f'AnalysisArgs.spectrum_db_high = {self.spectrum_db_high!r}: expected more than spectrum_db_low = {self.spectrum_db_low!r}')
         _check_choice(self, 'spectrum_channels', SPECTRUM_CHANNELS)
         _check_bool(self, 'spectrum_average')
-        _check_int(self, 'job_id', minimum=0)
-        _check_choice(self, 'job_kind', JOB_KINDS)
-        _check_int(self, 'metrics_samples', minimum=1)
-        _check_int(self, 'metrics_seed', minimum=0, maximum=SEED_MODULO - 1)
         _check_int(self, 'average_seeds', minimum=1)
-        _check_int(self, 'export_id', minimum=0)
-        _check_choice(self, 'export_format', EXPORT_FORMATS)
-        _check_str(self, 'export_folder')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -409,34 +393,12 @@ class SpectrumView:
     notes: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class JobStatus:
-    job_id: int                                 # AnalysisArgs.job_id that started it.
-    kind: str                                   # 'metrics' | 'average'.
-    state: str                                  # 'running' | 'done' | 'cancelled' | 'failed'.
-    done: int                                   # Samples or seeds done.
-    total: int                                  # Samples or seeds asked for.
-    description: str                            # E.g. 'EQ metrics, 50 samples, seed 0'.
-    error: str | None = None                    # Why it failed.
-    psnr: tuple[tuple[str, float], ...] = ()    # Metrics: (kind, dB) for 'eqt', 'eqt_frac', 'eqr' (partial if cancelled).
-    seconds: float = 0.0                        # Time spent on it so far.
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportStatus:
-    export_id: int                              # AnalysisArgs.export_id it answers.
-    path: str | None = None                     # The file written.
-    error: str | None = None                    # Why nothing was written.
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class AnalysisResult:
     equivariance: EquivarianceView | None = None
     equivariance_unavailable: str | None = None # Why the heatmap cannot be shown (StyleGAN2 networks).
     spectrum: SpectrumView | None = None
     spectrum_note: str | None = None            # Why no spectrum is shown although it was asked for.
-    job: JobStatus | None = None                # The latest background job (running or finished).
-    export: ExportStatus | None = None          # The latest export.
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -451,5 +413,84 @@ class RenderResult:
     loading: str | None = None                  # Progress text while a network loads (e.g. 'loading builtin:sg3-t...').
     args: RenderArgs | None = None              # The request this answers.
     image_resolution: int | None = None         # The generator's output resolution (captures are saved at this size).
-    analysis: AnalysisResult | None = None      # Equivariance, spectrum, job and export results (AnalysisArgs).
+    analysis: AnalysisResult | None = None      # Equivariance and spectrum results (AnalysisArgs).
     precision: str = 'float32'                  # How the image was rendered: 'float32' (the network's own precision) | 'bfloat16' (preview convolutions).
+
+# ----------------------------------------------------------------------------
+# Commands: background work on the render thread, outside the request (RenderWorker.start / cancel).
+# Each runs for the view it was started from (`args`), in chunks between live renders, and reports
+# `CommandStatus` updates until it is done, cancelled or failed.
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricsCommand:
+    """Batch EQ-T, EQ-T_frac and EQ-R over random latents and transforms (as `python -m sg3 equivariance`)."""
+    samples: int = 50                           # Latents measured (N).
+    seed: int = 0                               # Seed of the latents and transforms.
+    kind: ClassVar[str] = 'metrics'
+
+    def __post_init__(self) -> None:
+        _check_int(self, 'samples', minimum=1)
+        _check_int(self, 'seed', minimum=0, maximum=SEED_MODULO - 1)
+
+    def describe(self) -> str:
+        return f'EQ metrics, {self.samples} samples, seed {self.seed}'
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumAverageCommand:
+    """The spectrum of the view's layer averaged over K seeds from the view's seed; shown when
+    AnalysisArgs.spectrum_average is on and average_seeds == seeds."""
+    seeds: int = 8                              # K.
+    kind: ClassVar[str] = 'average'
+
+    def __post_init__(self) -> None:
+        _check_int(self, 'seeds', minimum=1)
+
+    def describe(self) -> str:
+        return f'spectrum average over {self.seeds} seeds'
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSpectrumCommand:
+    """The view's spectrum (as shown) as a paper-style PNG figure or .npz arrays, a numbered file in `folder`."""
+    format: str = 'png'                         # 'png' | 'npz'.
+    folder: str = 'captures'                    # Created when needed.
+    kind: ClassVar[str] = 'export'
+
+    def __post_init__(self) -> None:
+        _check_choice(self, 'format', EXPORT_FORMATS)
+        _check_str(self, 'folder')
+        if not self.folder.strip():
+            raise ValueError('ExportSpectrumCommand.folder = \'\': expected a folder path')
+
+    def describe(self) -> str:
+        return f'spectrum export ({self.format}) into {self.folder}'
+
+
+Command = MetricsCommand | SpectrumAverageCommand | ExportSpectrumCommand
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandStatus:
+    command_id: int                             # What RenderWorker.start returned.
+    kind: str                                   # The command's kind ('metrics', 'average', 'export', ...).
+    state: str                                  # 'queued' | 'running' | 'done' | 'cancelled' | 'failed'.
+    done: int = 0                               # Units done (samples, seeds, frames).
+    total: int = 0                              # Units asked for.
+    description: str = ''                       # E.g. 'EQ metrics, 50 samples, seed 0'.
+    error: str | None = None                    # Why it failed or was cancelled (None when cancelled by the user).
+    seconds: float = 0.0                        # Time spent on it so far.
+    psnr: tuple[tuple[str, float], ...] = ()    # Metrics: (kind, dB) for 'eqt', 'eqt_frac', 'eqr' (partial when cancelled).
+    path: str | None = None                     # Exports: the file written.
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ('done', 'cancelled', 'failed')
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated time to finish, from the rate so far (None before the first unit)."""
+        if self.state != 'running' or self.done <= 0 or self.total <= self.done:
+            return None
+        return self.seconds / self.done * (self.total - self.done)

@@ -1,10 +1,10 @@
-"""The analysis half of rendering (issue 6): the live equivariance heatmap, the spectrum view, background
-jobs (EQ metrics, K-seed spectrum averages) and spectrum export. Runs on the render thread; no imgui, no
-OpenGL, no matplotlib at render time (the PNG export imports it inside `sg3.figures`). The pictures
-themselves are composed in numpy by `viz.render.pictures`.
+"""The analysis half of rendering (issue 6): the live equivariance heatmap, the spectrum view, and the jobs of
+background commands (EQ metrics, K-seed spectrum averages, spectrum export; see `RenderWorker.start`). Runs on
+the render thread; no imgui, no OpenGL, no matplotlib at render time (the PNG export imports it inside
+`sg3.figures`). The pictures themselves are composed in numpy by `viz.render.pictures`.
 
-Jobs run in `SteppedJob`s: the sg3 function runs on a helper thread in lockstep with the render thread,
-pausing at each of its cancel polls (one batch or seed), so live renders interleave between chunks.
+Metrics and averages run in `SteppedJob`s: the sg3 function runs on a helper thread in lockstep with the render
+thread, pausing at each of its cancel polls (one batch or seed), so live renders interleave between chunks.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from viz import files
 from viz.render import ops as render_ops
 from viz.render.cache import LRU
 from viz.render.pictures import compose_equivariance, spectrum_view
-from viz.protocol import (SEED_MODULO, AnalysisArgs, AnalysisResult, EquivarianceView, ExportStatus, JobStatus,
-    LayerStats, RenderArgs, RenderResult, seed_at)
+from viz.protocol import (SEED_MODULO, AnalysisResult, Command, CommandStatus, EquivarianceView, ExportSpectrumCommand,
+    LayerStats, MetricsCommand, RenderArgs, RenderResult, SpectrumAverageCommand, seed_at)
 
 # ----------------------------------------------------------------------------
 # Background jobs in lockstep with the render thread.
@@ -112,19 +112,103 @@ class SteppedJob:
             while not self.finished:
                 self._cond.wait()
 
+# ----------------------------------------------------------------------------
+# Command jobs (RenderWorker.start): `step(cancel)` does one chunk and returns the status, `abort()` stops.
 
-@dataclasses.dataclass
-class _Job:
-    job_id: int
-    kind: str                                   # 'metrics' | 'average'.
-    description: str
-    total: int                                  # Samples or seeds asked for.
-    net_key: tuple
-    stepped: SteppedJob
-    started: float                              # time.perf_counter() at the start.
-    average_key: tuple | None = None            # Where an average goes in the cache.
-    design: spectra.LayerDesign | None = None
-    aborted: bool = False
+
+# render(args, cancel) -> RenderResult: the renderer's normal path (exports render the view they save).
+RenderViewFn = Callable[[RenderArgs, threading.Event], RenderResult]
+
+
+class CommandJob:
+    """What every command job has: its command, progress and clock, and the status they make."""
+
+    def __init__(self, command: Command, total: int, description: str | None = None) -> None:
+        self.command = command
+        self.description = description or command.describe()
+        self.done = 0
+        self.total = total
+        self._started = time.perf_counter()
+
+    def status(self, state: str, **fields: Any) -> CommandStatus:
+        """The current status (the worker fills in the command id)."""
+        return CommandStatus(command_id=0, kind=self.command.kind, state=state, done=self.done, total=self.total,
+            description=self.description, seconds=time.perf_counter() - self._started, **fields)
+
+
+class SteppedCommand(CommandJob):
+    """A command whose work is one long sg3 call `work(progress, cancel)` run in a SteppedJob: one step per poll
+    (a batch, a seed). `outcome(result, state)` gives the final status's extra fields from the call's return
+    value (None if it never ran) and may keep the result (e.g. cache an average when done)."""
+
+    def __init__(self, command: Command, total: int, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any],
+            outcome: Callable[[Any, str], dict], description: str | None = None) -> None:
+        super().__init__(command, total, description)
+        self._stepped = SteppedJob(work, name=f'command-{command.kind}')
+        self._outcome = outcome
+
+    def step(self, cancel: threading.Event) -> CommandStatus:
+        more = self._stepped.step(cancel)
+        if cancel.is_set():
+            return self.abort()
+        self._sync()
+        return self.status('running') if more else self._final('done')
+
+    def abort(self) -> CommandStatus:
+        self._stepped.abort()
+        return self._final('cancelled')
+
+    def _sync(self) -> None:
+        self.done, self.total = self._stepped.done, self._stepped.total or self.total
+
+    def _final(self, state: str) -> CommandStatus:
+        self._sync()
+        if self._stepped.error is not None:
+            return self.status('failed', error=_format_error(self._stepped.error))
+        return self.status(state, **self._outcome(self._stepped.result, state))
+
+
+def _metrics_outcome(metrics: equivariance.EquivarianceMetrics | None, state: str) -> dict:
+    """The PSNRs so far (partial when cancelled)."""
+    if metrics is None or not metrics.num_samples:
+        return {}
+    return {'psnr': tuple((kind, float(metrics.psnr[kind])) for kind in metrics.kinds)}
+
+
+class _ExportJob(CommandJob):
+    """One chunk: render the view as the live view shows it, then write the spectrum it recorded."""
+
+    def __init__(self, command: ExportSpectrumCommand, args: RenderArgs, render: RenderViewFn,
+            shown: Callable[[], 'tuple[spectra.Spectrum, spectra.LayerDesign | None, str] | None']) -> None:
+        super().__init__(command, 1)
+        self._args = args
+        self._render = render
+        self._shown = shown
+
+    def step(self, cancel: threading.Event) -> CommandStatus:
+        result = self._render(self._args, cancel)
+        if cancel.is_set():
+            return self.abort()
+        shown = self._shown()
+        if result.error is not None or shown is None:
+            note = result.analysis.spectrum_note if result.analysis is not None else None
+            return self.status('failed', error=f'Nothing exported: {result.error or note or "turn on the spectrum view to export it."}')
+        spectrum, design, layer = shown
+        command, a = self.command, self._args.analysis
+        try:
+            from sg3 import figures
+            if command.format == 'png':
+                write = lambda f: figures.spectrum_figure(spectrum, design, f, db_range=(a.spectrum_db_low, a.spectrum_db_high))
+            else:
+                write = lambda f: figures.export_npz(spectrum, design, f)
+            path = files.write_numbered(command.folder, f'spectrum-{_safe_name(layer)}', command.format, write)
+        except Exception as e:  # Reported in the status; no partial file is left (viz.files).
+            return self.status('failed', error=f'Could not export to {command.folder}: {_format_error(e)}')
+        self.done = 1
+        return self.status('done', path=str(path))
+
+    def abort(self) -> CommandStatus:
+        return self.status('cancelled')
 
 # ----------------------------------------------------------------------------
 # The analysis state of one Renderer.
@@ -132,6 +216,11 @@ class _Job:
 
 def _format_error(e: BaseException) -> str:
     return str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
+
+
+def _view_seed(args: RenderArgs) -> int:
+    """The integer seed of the view: at the floor of the latent position (averages start there)."""
+    return seed_at(math.floor(args.latent.x), math.floor(args.latent.y))
 
 
 def _safe_name(text: str) -> str:
@@ -145,20 +234,13 @@ def _to_rgb(x: torch.Tensor) -> np.ndarray:
 
 
 class AnalysisRenderer:
-    """Equivariance, spectrum, jobs and exports for `viz.render.renderer.Renderer` (one per renderer, render thread only)."""
+    """Equivariance, spectrum and command jobs for `viz.render.renderer.Renderer` (one per renderer, render thread only)."""
 
     def __init__(self, max_identities: int = 4, max_averages: int = 8) -> None:
         self._identities = LRU(max_identities)  # Identity renders (everything but the transform).
         self._averages = LRU(max_averages)      # Average key -> (Spectrum, LayerDesign | None).
-        self._job: _Job | None = None           # The running job.
-        self._job_status: JobStatus | None = None
-        self._job_seen = 0                      # Last AnalysisArgs.job_id acted on.
-        self._export_seen = 0
-        self._export_status: ExportStatus | None = None
         self._parts: dict[str, Any] = {}        # AnalysisResult fields of the render in progress.
         self._shown: tuple[spectra.Spectrum, spectra.LayerDesign | None, str] | None = None  # Spectrum of the last render.
-        self._last: RenderResult | None = None  # The last final result (job results are copies of it).
-        self._last_net_key: tuple | None = None
 
     # ------------------------------------------------------------------------
     # Per render.
@@ -167,18 +249,9 @@ class AnalysisRenderer:
         self._parts = {}
         self._shown = None
 
-    def finish(self, args: RenderArgs, fields: dict) -> None:
-        """Export if asked, then put the AnalysisResult into the result fields."""
-        a = args.analysis
-        if a.export_id != self._export_seen:
-            self._export_seen = a.export_id
-            if a.export_id:
-                self._export_status = self._export(a)
-        fields['analysis'] = AnalysisResult(**self._parts, job=self._job_status, export=self._export_status)
-
-    def remember(self, result: RenderResult, net_key: tuple | None) -> None:
-        self._last = result
-        self._last_net_key = net_key
+    def finish(self, fields: dict) -> None:
+        """Put the AnalysisResult into the result fields."""
+        fields['analysis'] = AnalysisResult(**self._parts)
 
     # ------------------------------------------------------------------------
     # Equivariance.
@@ -256,8 +329,7 @@ class AnalysisRenderer:
     @staticmethod
     def _average_key(net_key: tuple, args: RenderArgs, layer: str, channel: int | None) -> tuple:
         a = args.analysis
-        seed = seed_at(math.floor(args.latent.x), math.floor(args.latent.y))
-        return (net_key, layer, channel, a.spectrum_beta, args.truncation.psi, args.noise.mode, seed, a.average_seeds)
+        return (net_key, layer, channel, a.spectrum_beta, args.truncation.psi, args.noise.mode, _view_seed(args), a.average_seeds)
 
     def spectrum(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs, x: torch.Tensor, fields: dict) -> None:
         """The spectrum of the rendered layer `x` [N, C, H, W] (or the K-seed average, if asked and known) as the picture."""
@@ -282,128 +354,42 @@ class AnalysisRenderer:
         self._parts['spectrum'] = view
         self._shown = (spectrum, design, layer)
 
-    def _export(self, a: AnalysisArgs) -> ExportStatus:
-        if self._shown is None:
-            reason = self._parts.get('spectrum_note') or 'Turn on the spectrum view to export it.'
-            return ExportStatus(export_id=a.export_id, error=f'Nothing exported: {reason}')
-        spectrum, design, layer = self._shown
-        try:
-            from sg3 import figures
-            if a.export_format == 'png':
-                write = lambda f: figures.spectrum_figure(spectrum, design, f, db_range=(a.spectrum_db_low, a.spectrum_db_high))
-            else:
-                write = lambda f: figures.export_npz(spectrum, design, f)
-            path = files.write_numbered(a.export_folder, f'spectrum-{_safe_name(layer)}', a.export_format, write)
-        except Exception as e:  # Reported in the widget; the render goes on; no partial file is left (viz.files).
-            return ExportStatus(export_id=a.export_id, error=f'Could not export to {a.export_folder}: {_format_error(e)}')
-        return ExportStatus(export_id=a.export_id, path=str(path))
-
     # ------------------------------------------------------------------------
-    # Jobs.
+    # Commands.
 
-    def update_jobs(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs) -> None:
-        """Start, cancel or keep the background job according to the request (called once per render)."""
-        a = args.analysis
-        if a.job_id != self._job_seen:
-            self._job_seen = a.job_id
-            self._stop_job()
-            if a.job_kind != 'none' and a.job_id:
-                self._start_job(G, net_key, args)
-        elif self._job is not None and self._job.net_key != net_key:
-            self._stop_job('Cancelled: the network changed.')
-
-    def _stop_job(self, why: str | None = None) -> None:
-        job = self._job
-        if job is None:
-            return
-        job.aborted = True
-        job.stepped.abort()
-        self._finish_job(job, why)
-
-    def _start_job(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs) -> None:
-        a = args.analysis
-        if a.job_kind == 'metrics':
-            description = f'EQ metrics, {a.metrics_samples} samples, seed {a.metrics_seed}'
-            total = a.metrics_samples
-            reason = self.unavailable(G)
-            fn = lambda progress, cancel: equivariance.compute_metrics(G, num_samples=a.metrics_samples, seed=a.metrics_seed,
+    def start_command(self, command: Command, G: torch.nn.Module, net_key: tuple, args: RenderArgs,
+            render: RenderViewFn) -> CommandJob:
+        """The job of a RenderWorker command for the view `args` on network G. Raises a ValueError saying why when
+        the command cannot run on this network (no input transform for metrics, unknown layer for an average)."""
+        if isinstance(command, MetricsCommand):
+            equivariance.input_transform(G)     # EquivarianceUnavailableError with the reason (StyleGAN2).
+            work = lambda progress, cancel: equivariance.compute_metrics(G, num_samples=command.samples, seed=command.seed,
                 progress=progress, cancel=cancel)
-            design = key = None
-        else:
-            layer = args.layer.name or spectra.OUTPUT
-            design, reason = self._design(G, layer)
-            seed = seed_at(math.floor(args.latent.x), math.floor(args.latent.y))
-            seeds = [(seed + i) % SEED_MODULO for i in range(a.average_seeds)]
-            channel = None
-            if a.spectrum_channels == 'selected':
-                channels = (design.channels if design is not None else None) or 1
-                channel = min(args.layer.channel, channels - 1)
-            description = f'Spectrum of {layer}, average of {a.average_seeds} seeds from seed {seed}'
-            total = a.average_seeds
-            key = self._average_key(net_key, args, layer, channel)
-            fn = lambda progress, cancel: spectra.average_layer_spectrum(G, layer, seeds, beta=a.spectrum_beta, channel=channel,
-                truncation_psi=args.truncation.psi, noise_mode=args.noise.mode, progress=progress, cancel=cancel)
-        if reason is not None:
-            self._job_status = JobStatus(job_id=a.job_id, kind=a.job_kind, state='failed', done=0, total=total,
-                description=description, error=reason)
-            return
-        self._job = _Job(job_id=a.job_id, kind=a.job_kind, description=description, total=total, net_key=net_key,
-            stepped=SteppedJob(fn, name=f'analysis-{a.job_kind}'), started=time.perf_counter(), average_key=key, design=design)
-        self._job_status = self._status(self._job, 'running')
+            return SteppedCommand(command, command.samples, work, _metrics_outcome)
+        if isinstance(command, SpectrumAverageCommand):
+            return self._average_job(command, G, net_key, args)
+        if isinstance(command, ExportSpectrumCommand):
+            settled = dataclasses.replace(args, performance=dataclasses.replace(args.performance, interacting=False))
+            return _ExportJob(command, settled, render, lambda: self._shown)
+        raise TypeError(f'command = {command!r}: expected a MetricsCommand, SpectrumAverageCommand or ExportSpectrumCommand')
 
-    def _status(self, job: _Job, state: str, error: str | None = None, psnr: tuple = ()) -> JobStatus:
-        s = job.stepped
-        return JobStatus(job_id=job.job_id, kind=job.kind, state=state, done=s.done, total=s.total or job.total, description=job.description,
-            error=error, psnr=psnr, seconds=time.perf_counter() - job.started)
-
-    def _finish_job(self, job: _Job, why: str | None = None) -> None:
-        """Record the outcome of a job that has returned; averages go into the cache."""
-        self._job = None
-        s = job.stepped
-        if s.error is not None:
-            self._job_status = self._status(job, 'failed', error=_format_error(s.error))
-            return
-        state = 'cancelled' if job.aborted else 'done'
-        if job.kind == 'metrics':
-            metrics = s.result
-            psnr = tuple((kind, float(metrics.psnr[kind])) for kind in metrics.kinds) if metrics is not None and metrics.num_samples else ()
-            self._job_status = self._status(job, state, error=why, psnr=psnr)
-            return
-        if state == 'done' and s.result is not None:
-            self._averages[job.average_key] = s.result
-        self._job_status = self._status(job, state, error=why)
-
-    def step_job(self, cancel: threading.Event) -> RenderResult | None:
-        """One chunk of the running job; returns the last result with the job's progress (and, when an average
-        for the shown spectrum has just finished, the averaged spectrum), or None when no job runs."""
-        job = self._job
-        if job is None or self._last is None:
-            return None
-        more = job.stepped.step(cancel)
-        if cancel.is_set():
-            return None
-        if more:
-            self._job_status = self._status(job, 'running')
-        else:
-            self._finish_job(job)
-        analysis = self._last.analysis or AnalysisResult()
-        changes: dict[str, Any] = {}
-        args = self._last.args
-        if not more and job.kind == 'average' and args is not None and self._shows_average(args, job):
-            spectrum, design = self._averages[job.average_key]
-            layer = job.average_key[1]
-            image, view = spectrum_view(spectrum, design, layer, f'average of {spectrum.count} seeds from seed {job.average_key[6]}',
-                job.average_key[2], (args.analysis.spectrum_db_low, args.analysis.spectrum_db_high))
-            changes['image'] = image
-            analysis = dataclasses.replace(analysis, spectrum=view)
-            self._shown = (spectrum, design, layer)
-        self._last = dataclasses.replace(self._last, analysis=dataclasses.replace(analysis, job=self._job_status), **changes)
-        return self._last
-
-    def _shows_average(self, args: RenderArgs, job: _Job) -> bool:
-        """Does the last shown picture want this finished average?"""
+    def _average_job(self, command: SpectrumAverageCommand, G: torch.nn.Module, net_key: tuple, args: RenderArgs) -> CommandJob:
+        """The K-seed average of the view's layer from the view's seed; when done it goes into the cache under the
+        key that spectrum() looks up for a view with average_seeds == K."""
+        args = dataclasses.replace(args, analysis=dataclasses.replace(args.analysis, average_seeds=command.seeds))
         a = args.analysis
-        shown = self._last.analysis.spectrum if self._last.analysis is not None else None
-        if not (a.spectrum and a.spectrum_average and shown is not None and job.average_key in self._averages):
-            return False
-        return self._average_key(self._last_net_key, args, shown.layer, shown.channel) == job.average_key
+        layer = args.layer.name or spectra.OUTPUT
+        design = spectra.layer_design(G, layer)  # SpectrumError naming the layer if it has no design.
+        channel = None if a.spectrum_channels == 'all' else min(args.layer.channel, (design.channels or 1) - 1)
+        key = self._average_key(net_key, args, layer, channel)
+        seed = _view_seed(args)
+        seeds = [(seed + i) % SEED_MODULO for i in range(command.seeds)]
+        work = lambda progress, cancel: spectra.average_layer_spectrum(G, layer, seeds, beta=a.spectrum_beta, channel=channel,
+            truncation_psi=args.truncation.psi, noise_mode=args.noise.mode, progress=progress, cancel=cancel)
+
+        def outcome(result: tuple[spectra.Spectrum, spectra.LayerDesign] | None, state: str) -> dict:
+            if state == 'done' and result is not None:
+                self._averages[key] = result
+            return {}
+        return SteppedCommand(command, command.seeds, work, outcome,
+            description=f'Spectrum of {layer}, average of {command.seeds} seeds from seed {seed}')

@@ -12,7 +12,10 @@ NVIDIA's tools.
 Preview precision: while the user drags (`PerformanceArgs.interacting`) with the bfloat16 preview on, and
 the device runs bfloat16 convolutions fast (`sg3.ops.bfloat16_support`), the synthesis network's modulated
 convolutions run in bfloat16 (`RenderResult.precision == 'bfloat16'`). The mapping network, the caches of
-full-precision results and background jobs stay float32; every other request renders exactly as without it.
+full-precision results and background commands stay float32; every other request renders exactly as without it.
+
+Background commands (`RenderWorker.start`): `start_command` gets the command's network and hands the work
+to `viz.render.analysis` (EQ metrics, K-seed spectrum averages, spectrum exports).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from sg3 import pipeline, spectra
 from sg3.transforms import invert_transform, make_transform
 from viz.render import analysis as render_analysis, ops as render_ops
 from viz.render.cache import LRU
-from viz.protocol import LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
+from viz.protocol import Command, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
 # be called with progress text while it loads (e.g. download progress).
@@ -89,8 +92,7 @@ class Renderer:
         self._mappings = LRU(max_mappings)          # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
         self._layer_lists = LRU(16)                 # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
         self._failed: tuple[tuple, str] | None = None  # Last failed load: (net key, message), not retried until the source changes.
-        self.analysis = render_analysis.AnalysisRenderer()  # Equivariance, spectrum, background jobs, exports.
-        self._net_key: tuple | None = None          # Network of the render in progress.
+        self.analysis = render_analysis.AnalysisRenderer()  # Equivariance, spectrum, command jobs.
 
     # ------------------------------------------------------------------------
 
@@ -105,7 +107,6 @@ class Renderer:
         start = time.perf_counter()
         fields: dict[str, Any] = {}
         self.analysis.begin()
-        self._net_key = None
         try:
             self._render(args, stamp, cancel, progress, fields)
         except render_ops.RenderCancelled:
@@ -117,16 +118,24 @@ class Renderer:
                 self._mappings.clear()
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
-        self.analysis.finish(args, fields)
-        result = RenderResult(stamp=stamp, args=args, render_seconds=time.perf_counter() - start, **fields)
-        self.analysis.remember(result, self._net_key)
-        return result
+        self.analysis.finish(fields)
+        return RenderResult(stamp=stamp, args=args, render_seconds=time.perf_counter() - start, **fields)
 
     __call__ = render  # A Renderer is a RenderWorker render function.
 
-    def step_job(self, cancel: threading.Event) -> RenderResult | None:
-        """One chunk of the background job (EQ metrics, spectrum average), for RenderWorker between renders."""
-        return self.analysis.step_job(cancel)
+    def start_command(self, command: Command, args: RenderArgs, cancel: threading.Event) -> render_analysis.CommandJob:
+        """The job of a background command for the view `args` (RenderWorker.start): loads the view's network if
+        needed; the worker steps the job between renders. Raises (the worker reports 'failed') when the command
+        cannot run, e.g. EQ metrics on a network without input transform."""
+        G, _summary, net_key = self._network(args)
+        return self.analysis.start_command(command, G, net_key, args,
+            render=lambda view, stop: self.render(view, cancel=stop))
+
+    def _network(self, args: RenderArgs, progress: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, NetworkSummary, tuple]:
+        """The generator of the request, its summary and its cache key (source, key, device)."""
+        net_key = (args.network.source, args.network.key, resolve_device(args.performance.device))
+        G, summary = self.get_network(*net_key, progress=progress)
+        return G, summary, net_key
 
     def get_network(self, source: str, key: str | None, device: str,
             progress: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, NetworkSummary]:
@@ -154,16 +163,12 @@ class Renderer:
 
     def _render(self, args: RenderArgs, stamp: int, cancel: threading.Event | None,
             progress: Callable[[RenderResult], None] | None, fields: dict) -> None:
-        device = resolve_device(args.performance.device)
         report = None
         if progress is not None:
             report = lambda text: progress(RenderResult(stamp=stamp, loading=text, args=args))
-        net_key = (args.network.source, args.network.key, device)
-        G, summary = self.get_network(*net_key, progress=report)
+        G, summary, net_key = self._network(args, progress=report)
         fields['network'] = summary
         fields['image_resolution'] = G.img_resolution
-        self._net_key = net_key
-        self.analysis.update_jobs(G, net_key, args)
         if cancel is not None and cancel.is_set():
             raise render_ops.RenderCancelled()
 

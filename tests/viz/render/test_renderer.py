@@ -509,25 +509,6 @@ def test_equivariance_identity_cache_keeps_precisions_apart(renderer, loader):
     np.testing.assert_array_equal(settled.image, fresh.image)
     assert again.analysis.equivariance.mse != heatmap(0.03, SETTLED).analysis.equivariance.mse
 
-def test_background_jobs_run_in_float32_during_previews(renderer, loader):
-    import sg3.ops
-    from sg3 import equivariance
-    from viz.protocol import AnalysisArgs
-    job = AnalysisArgs(job_id=1, job_kind='metrics', metrics_samples=3, metrics_seed=2)
-    first = renderer.render(RenderArgs(network=SG3, performance=PREVIEW, analysis=job))
-    status = first.analysis.job
-    steps = 0
-    while status.state == 'running':
-        # A preview render between every chunk of the job, as the worker interleaves them while the user drags.
-        renderer.render(RenderArgs(network=SG3, latent=LatentArgs(x=steps + 0.5), performance=PREVIEW, analysis=job))
-        status = renderer.step_job(threading.Event()).analysis.job
-        steps += 1
-        assert steps < 100
-    assert status.state == 'done' and status.done == 3
-    direct = equivariance.compute_metrics(loader.nets['tiny:sg3'], num_samples=3, seed=2)
-    assert dict(status.psnr) == pytest.approx(direct.psnr, rel=1e-9)
-    assert sg3.ops.get_conv_dtype() is None                                 # Nothing leaks out of a render.
-
 # ----------------------------------------------------------------------------
 # The untransform resampler on its own.
 
