@@ -4,6 +4,7 @@ architecture, noise inputs, conv clamp. Same numbers and state-dict keys as NVID
 import numpy as np
 import torch
 
+from sg3.errors import Sg3Error
 from sg3.networks_common import FullyConnectedLayer, GeneratorBase, MappingNetwork, check_latents, check_noise_mode
 from sg3.ops import bias_act, upfirdn2d
 from sg3.ops._utils import assert_shape
@@ -46,7 +47,7 @@ class SynthesisLayer(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
 
     def forward(self, x, w, noise_mode='random', fused_modconv=True, gain=1):
-        assert noise_mode in ['random', 'const', 'none']
+        check_noise_mode(noise_mode)
         in_resolution = self.resolution // self.up
         assert_shape(x, [None, self.in_channels, in_resolution, in_resolution])
         styles = self.affine(w)
@@ -117,7 +118,8 @@ class SynthesisBlock(torch.nn.Module):
         fused_modconv_default   = True,         # Default value of fused_modconv: True, False or 'inference_only'.
         **layer_kwargs,                         # Arguments for SynthesisLayer.
     ):
-        assert architecture == 'skip', f'unsupported StyleGAN2 architecture {architecture!r}'
+        if architecture != 'skip':
+            raise Sg3Error(f'StyleGAN2 architecture {architecture!r}: only \'skip\' is supported (the published generators use it)')
         super().__init__()
         self.in_channels = in_channels
         self.w_dim = w_dim
@@ -193,7 +195,8 @@ class SynthesisNetwork(torch.nn.Module):
         num_fp16_res    = 4,    # Use FP16 for the N highest resolutions (on CUDA).
         **block_kwargs,         # Arguments for SynthesisBlock.
     ):
-        assert img_resolution >= 4 and img_resolution & (img_resolution - 1) == 0
+        if isinstance(img_resolution, bool) or not isinstance(img_resolution, int) or img_resolution < 4 or img_resolution & (img_resolution - 1):
+            raise Sg3Error(f'img_resolution = {img_resolution!r}: expected a power of two >= 4')
         super().__init__()
         self.w_dim = w_dim
         self.img_resolution = img_resolution

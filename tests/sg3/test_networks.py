@@ -171,3 +171,17 @@ def test_cuda_matches_cpu(sg3t_G, sg3t_ref):
         np.testing.assert_allclose(img, sg3t_ref['outputs']['img_s0_psi1.0'], atol=1e-3)
     finally:
         sg3t_G.to('cpu')
+
+
+def test_stylegan2_constructor_and_forward_checks_hold_under_python_O():
+    """What a caller or a file gives is checked with exceptions, not asserts (the suite also runs with -O)."""
+    from sg3 import networks_stylegan2
+    from sg3.errors import Sg3Error
+    with pytest.raises(Sg3Error, match='img_resolution = 48: expected a power of two >= 4'):
+        networks_stylegan2.SynthesisNetwork(w_dim=8, img_resolution=48, img_channels=3)
+    with pytest.raises(Sg3Error, match="architecture 'resnet': only 'skip'"):
+        networks_stylegan2.SynthesisBlock(in_channels=0, out_channels=8, w_dim=8, resolution=4, img_channels=3, is_last=False,
+            architecture='resnet')
+    layer = networks_stylegan2.SynthesisLayer(in_channels=4, out_channels=4, w_dim=8, resolution=8)
+    with pytest.raises(Sg3Error, match="noise_mode must be one of"):
+        layer(torch.zeros(1, 4, 8, 8), torch.zeros(1, 8), noise_mode='loud')
