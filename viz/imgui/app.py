@@ -27,8 +27,10 @@ from viz.imgui.views import VIEW_CLASSES
 from viz.imgui.views.base import Ui
 
 _HIDDEN_FLAGS = overlays.OVERLAY_FLAGS | imgui.WINDOW_NO_BACKGROUND
+# No nav inputs: else imgui's Tab focusing would put the keyboard into the pane's first text field whenever Tab
+# (the hide / show shortcut) is pressed after a click in the pane, and the shortcuts that follow would be typed there.
 _PANE_FLAGS = (imgui.WINDOW_NO_TITLE_BAR | imgui.WINDOW_NO_RESIZE | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_COLLAPSE
-    | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_NO_BRING_TO_FRONT_ON_FOCUS)
+    | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_NO_BRING_TO_FRONT_ON_FOCUS | imgui.WINDOW_NO_NAV_INPUTS)
 
 
 class Visualizer:
