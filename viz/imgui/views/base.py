@@ -56,6 +56,23 @@ def input_int(label_text: str, value: int, low: int, high: int, width: float, st
     return changed, int(min(max(new, low), high))
 
 
+def checkbox(core: Any, target: str, field: str, label_text: str) -> None:
+    """A checkbox showing a boolean state field of controller `target`; a click sets it."""
+    clicked, on = imgui.checkbox(label_text, getattr(core.controllers[target].state, field))
+    if clicked:
+        core.act(target, 'set', **{field: on})
+
+
+def radio(core: Any, target: str, field: str, options: dict[str, str], suffix: str) -> None:
+    """Radio buttons on one line for a choice field of controller `target` ({value: label})."""
+    current = getattr(core.controllers[target].state, field)
+    for idx, (value, text) in enumerate(options.items()):
+        if idx:
+            imgui.same_line()
+        if imgui.radio_button(f'{text}##{suffix}', current == value) and current != value:
+            core.act(target, 'set', **{field: value})
+
+
 def combo(label_text: str, current: str, options: dict[str, str]) -> str | None:
     """A drop-down of {value: label}; returns the value picked this frame, or None."""
     picked = None

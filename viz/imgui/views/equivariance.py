@@ -11,7 +11,7 @@ import numpy as np
 from gui_utils import imgui_utils
 from viz.core.controllers.analysis import unavailable_reason
 from viz.protocol import EQ_LAYOUTS, EQ_MODES, SEED_MODULO
-from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, command_button, combo, draw_command, finite, input_int, label, message
+from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, command_button, combo, draw_command, finite, input_int, label, message
 
 MODE_LABELS = {'off': 'Off', 'eqt': 'EQ-T', 'eqt_frac': 'EQ-T frac', 'eqr': 'EQ-R'}
 MODE_HELP = {
@@ -66,9 +66,7 @@ class EquivarianceView:
             core.act('analysis', 'set', eq_layout=picked)
         imgui_utils.tooltip('Reference = generate, then transform; generated = transform the input, then generate')
         label(ui, 'Scale')
-        clicked, auto = imgui.checkbox('Auto##eqscale', st.eq_auto_scale)
-        if clicked:
-            core.act('analysis', 'set', eq_auto_scale=auto)
+        checkbox(core, 'analysis', 'eq_auto_scale', 'Auto##eqscale')
         imgui_utils.tooltip('Top of the colour scale = the largest squared error shown')
         imgui.same_line()
         with imgui_utils.grayed_out(st.eq_auto_scale), imgui_utils.item_width(fs * 8):

@@ -8,7 +8,7 @@ import imgui
 from gui_utils import imgui_utils
 from viz.core.controllers.layers import GAIN_RANGE, selected_layer
 from viz.protocol import LayerInfo
-from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, finite, label, message
+from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, finite, label, message, radio
 
 OUTPUT = 'output'                               # Shown name of the generator output (LayerArgs.name = None).
 VIEW_LABELS = {'rgb': 'RGB', 'channel': 'One channel'}
@@ -43,11 +43,7 @@ class LayersView:
         channels = ctrl.channel_count(facts)
 
         label(ui, 'View')
-        for idx, (view, text) in enumerate(VIEW_LABELS.items()):
-            if idx:
-                imgui.same_line()
-            if imgui.radio_button(f'{text}##view', st.view == view):
-                core.act('layer', 'set', view=view)
+        radio(core, 'layer', 'view', VIEW_LABELS, 'view')
         label(ui, 'Channel')
         top = ctrl.top_channel(facts)
         with imgui_utils.item_width(fs * 10), imgui_utils.grayed_out(top == 0):
@@ -55,15 +51,11 @@ class LayersView:
                 format=('channels %d..' if st.view == 'rgb' else 'channel %d') + f' of {channels}')
         if changed:
             core.act('layer', 'set', channel=int(min(max(channel, 0), top)))
-        clicked, on = imgui.checkbox('Normalize', st.normalize)
-        if clicked:
-            core.act('layer', 'set', normalize=on)
+        checkbox(core, 'layer', 'normalize', 'Normalize')
         imgui_utils.tooltip('Divide each shown channel by its largest magnitude')
         imgui.same_line()
         with imgui_utils.grayed_out(selected is None or selected.margin == 0, 'This layer has no margin pixels'):
-            clicked, on = imgui.checkbox('Crop margins', st.crop_margins)
-        if clicked:
-            core.act('layer', 'set', crop_margins=on)
+            checkbox(core, 'layer', 'crop_margins', 'Crop margins')
         label(ui, 'Gain')
         changed, gain = imgui_utils.slider_with_reset('##gain', st.gain_db, *GAIN_RANGE, 0.0, format='%+.1f dB', width=fs * 10)
         if finite(changed, gain):

@@ -8,7 +8,7 @@ import numpy as np
 
 from gui_utils import imgui_utils
 from viz.core.controllers.performance import DEVICES, FPS_RANGE, preview_unavailable
-from viz.imgui.views.base import DIM_RGBA, Ui, combo, finite, label, message
+from viz.imgui.views.base import DIM_RGBA, Ui, checkbox, combo, finite, label, message
 
 PREVIEW_LABEL = 'bf16 preview while dragging'
 PREVIEW_HELP = ('While you drag in the image or hold a control, run the convolutions in bfloat16: up to 1.2-1.4x faster '
@@ -42,13 +42,9 @@ class PerformanceView:
             help='Upper limit of the GUI frame rate; the GUI idles when nothing changes')
         if finite(changed, fps):
             core.act('performance', 'set', fps_limit=float(min(max(fps, FPS_RANGE[0]), FPS_RANGE[1])))
-        clicked, on = imgui.checkbox('Vsync', st.vsync)
-        if clicked:
-            core.act('performance', 'set', vsync=on)
+        checkbox(core, 'performance', 'vsync', 'Vsync')
         imgui.same_line()
-        clicked, on = imgui.checkbox('Force FP32', st.force_fp32)
-        if clicked:
-            core.act('performance', 'set', force_fp32=on)
+        checkbox(core, 'performance', 'force_fp32', 'Force FP32')
         imgui_utils.tooltip('Run the layers that would use FP16 on CUDA in FP32 instead')
         self._draw_preview(core)
         label(ui, 'Device')

@@ -13,7 +13,7 @@ from gui_utils import imgui_utils
 from viz.core.controllers.analysis import BETA_LIMIT, DB_LIMIT
 from viz.core.controllers.capture import folder_problem
 from viz import protocol
-from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, command_button, draw_command, finite, input_int, label, message
+from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, checkbox, command_button, draw_command, finite, input_int, label, message, radio
 
 MARKERS = (                                     # (SpectrumView field, label, RGBA) as drawn over the plots.
     ('cutoff', 'f_c', (0.24, 0.90, 0.35, 1.0)),
@@ -71,11 +71,7 @@ class SpectrumView:
             low = float(min(max(low, -DB_LIMIT), DB_LIMIT - 1))
             core.act('analysis', 'set', spectrum_db_low=low, spectrum_db_high=float(min(max(high, low + 1), DB_LIMIT)))
         label(ui, 'Channels')
-        for idx, (value, text) in enumerate(CHANNEL_LABELS.items()):
-            if idx:
-                imgui.same_line()
-            if imgui.radio_button(f'{text}##spectrumchannels', st.spectrum_channels == value):
-                core.act('analysis', 'set', spectrum_channels=value)
+        radio(core, 'analysis', 'spectrum_channels', CHANNEL_LABELS, 'spectrumchannels')
 
     def _draw_view(self, view: protocol.SpectrumView, ui: Ui) -> None:
         message(marker_text(view), DIM_RGBA)
@@ -125,9 +121,7 @@ class SpectrumView:
         command_button(core, 'average', 'Average over K seeds##spectrumaverage', 'average_spectrum')
         imgui_utils.tooltip('Average the spectrum of this layer over K seeds from the current one, in the background')
         draw_command(core.command_status('average'))
-        clicked, on = imgui.checkbox('Show average##spectrum', st.show_average)
-        if clicked:
-            core.act('analysis', 'set', show_average=on)
+        checkbox(core, 'analysis', 'show_average', 'Show average##spectrum')
         imgui_utils.tooltip('Show the K-seed average when one was computed for this layer, seed and settings')
 
     @staticmethod

@@ -6,7 +6,7 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.stylemix import PRESETS, SEED_LIMIT, num_ws_of
-from viz.imgui.views.base import DIM_RGBA, Ui, input_int, label, message
+from viz.imgui.views.base import DIM_RGBA, Ui, checkbox, input_int, label, message
 
 PER_ROW = 8                                     # W toggles per row.
 
@@ -18,10 +18,8 @@ class StyleMixView:
         st = core.controllers['mix'].state
         num_ws = num_ws_of(core.facts, st.mask)
         label(ui, 'Mix seed')
-        clicked, enabled = imgui.checkbox('##enabled', st.enabled)
+        checkbox(core, 'mix', 'enabled', '##enabled')
         imgui_utils.tooltip('Replace the ticked W vectors with those of the mix seed')
-        if clicked:
-            core.act('mix', 'set', enabled=enabled)
         imgui.same_line()
         with imgui_utils.grayed_out(not st.enabled):
             changed, seed = input_int('##seed', st.seed, 0, SEED_LIMIT, ui.font_size * 7)

@@ -7,7 +7,7 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.transform import NO_TRANSFORM_REASON, SCALE_RANGE, available
-from viz.imgui.views.base import Ui, finite, label
+from viz.imgui.views.base import Ui, checkbox, finite, label
 
 DRAG_FAST = 2e-2                                # Image widths (or turns / 10 for rotation) per pixel, times the font size.
 DRAG_SLOW = 4e-4
@@ -33,13 +33,9 @@ class TransformView:
                 if dragging:
                     core.act('transform', 'translate', dx, dy)
             label(ui, '')
-            clicked, on = imgui.checkbox('Animate##translate', st.anim_translate)
-            if clicked:
-                core.act('transform', 'set', anim_translate=on)
+            checkbox(core, 'transform', 'anim_translate', 'Animate##translate')
             imgui.same_line()
-            clicked, on = imgui.checkbox('Whole pixels', st.round_pixels)
-            if clicked:
-                core.act('transform', 'set', round_pixels=on)
+            checkbox(core, 'transform', 'round_pixels', 'Whole pixels')
             imgui_utils.tooltip('Round the translation to whole output pixels (integer translation)')
 
             label(ui, 'Rotate')
@@ -54,18 +50,14 @@ class TransformView:
                 if dragging:
                     core.act('transform', 'rotate', dx)
             imgui.same_line()
-            clicked, on = imgui.checkbox('Animate##rotate', st.anim_rotate)
-            if clicked:
-                core.act('transform', 'set', anim_rotate=on)
+            checkbox(core, 'transform', 'anim_rotate', 'Animate##rotate')
 
             label(ui, 'Scale')
             with imgui_utils.item_width(fs * 9):
                 changed, scale = imgui.slider_float('##scale', st.scale, *SCALE_RANGE, format='x%.3f', flags=imgui.SLIDER_FLAGS_LOGARITHMIC)
             if finite(changed, scale):
                 core.act('transform', 'set', scale=float(min(max(scale, SCALE_RANGE[0]), SCALE_RANGE[1])))
-            clicked, on = imgui.checkbox('Untransform', st.untransform)
-            if clicked:
-                core.act('transform', 'set', untransform=on)
+            checkbox(core, 'transform', 'untransform', 'Untransform')
             imgui_utils.tooltip('Resample the output back by the inverse transform (band-limited)')
             imgui.same_line()
             with imgui_utils.grayed_out(ctrl.is_identity() and not (st.anim_translate or st.anim_rotate)):

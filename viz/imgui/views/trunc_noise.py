@@ -7,7 +7,7 @@ import imgui
 from gui_utils import imgui_utils
 from viz.core.controllers.stylemix import SEED_LIMIT
 from viz.protocol import NOISE_MODES
-from viz.imgui.views.base import Ui, finite, input_int, label
+from viz.imgui.views.base import Ui, checkbox, finite, input_int, label, radio
 
 NO_NOISE_REASON = 'This network has no noise inputs (StyleGAN3 networks have none).'
 
@@ -26,10 +26,8 @@ class TruncNoiseView:
         if finite(changed, psi):
             core.act('trunc_noise', 'set', psi=float(min(max(psi, -4.0), 4.0)))
         label(ui, 'Cutoff')
-        clicked, use = imgui.checkbox('##use_cutoff', st.use_cutoff)
+        checkbox(core, 'trunc_noise', 'use_cutoff', '##use_cutoff')
         imgui_utils.tooltip('Truncate only the W indices below the cutoff (coarse styles)')
-        if clicked:
-            core.act('trunc_noise', 'set', use_cutoff=use)
         imgui.same_line()
         with imgui_utils.grayed_out(not st.use_cutoff), imgui_utils.item_width(fs * 10):
             changed, cutoff = imgui.slider_int('##cutoff', min(st.cutoff, num_ws), 0, num_ws, format='first %d ws')
@@ -39,11 +37,7 @@ class TruncNoiseView:
         net = core.facts.network
         with imgui_utils.grayed_out(net is not None and not net.has_noise, NO_NOISE_REASON):
             label(ui, 'Noise')
-            for idx, mode in enumerate(NOISE_MODES):
-                if idx:
-                    imgui.same_line()
-                if imgui.radio_button(f'{mode}##noise', st.noise_mode == mode):
-                    core.act('trunc_noise', 'set', noise_mode=mode)
+            radio(core, 'trunc_noise', 'noise_mode', {mode: mode for mode in NOISE_MODES}, 'noise')
             imgui.same_line()
             with imgui_utils.grayed_out(st.noise_mode != 'random'):
                 changed, seed = input_int('##noise_seed', st.noise_seed, 0, SEED_LIMIT, fs * 6)
