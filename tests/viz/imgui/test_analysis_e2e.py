@@ -1,42 +1,41 @@
-"""End-to-end: the equivariance heatmap in the real app under Xvfb. Turn it on with a click, drag the input
-translation in the image with the right mouse button, and check that the PSNR shown changes to the
-renderer's number and that the window shows the renderer's error heatmap. Uses the app harness of
-test_app_e2e (subprocess with --log --log-items, xdotool input, pixels read back from the X server)."""
+"""End-to-end: the analysis sections in the real app under Xvfb (harness in e2e.py). The equivariance heatmap:
+turn it on with a click, drag the input translation in the image with the right mouse button, and check that
+the PSNR shown changes to the renderer's number and that the window shows the renderer's error heatmap. The
+background commands: "Compute EQ metrics" gives the numbers of `python -m sg3 equivariance` for the same
+network, seed and count; "Average over K seeds" finishes and the averaged spectrum is rendered; a command
+cancelled midway (its button turns into Cancel) reports 'cancelled' with the part done."""
 
 import json
+import subprocess
+import sys
+import threading
 import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from tests.viz.imgui.test_app_e2e import (centre, click, drag, park_mouse, rendered, shown_image, start, submitted, tiny_network,  # noqa: F401
-    xdo)
-from viz.render import pictures as analysis_pictures
+from sg3.equivariance import LABELS
+from tests.viz.imgui.e2e import (REPO, bring_into_view, capture_image, centre, click, drag, finished_command, last_request,
+    park_mouse, quit_cleanly, rendered, shown_image, start, submitted, type_into)
+from viz.protocol import SpectrumAverageCommand
+from viz.render import pictures
 from viz.render.renderer import Renderer
-from viz.imgui.widgets.equivariance import format_psnr
+from viz.imgui.views.equivariance import format_psnr
 
-EQ_MODE = 'EquivarianceWidget/EQ-T frac##eqmode'
-
-
-def item_rect(app, label, start=0):
-    """Latest rectangle of the control named `label` in the log from line `start` on, or None."""
-    rect = None
-    for line in app.lines[start:]:
-        if line.startswith('ITEM '):
-            item = json.loads(line[5:])
-            if item['label'] == label:
-                rect = item['rect']
-    return rect
+EQ_MODE = 'Equivariance/EQ-T frac##eqmode'
+COMPUTE = 'Equivariance/Compute EQ metrics##eqmetrics'
+AVERAGE = 'Spectrum/Average over K seeds##spectrumaverage'
 
 
 def shown_psnr(app, start=0):
     """The PSNR text of the latest '##psnr' control drawn (its label carries the number)."""
     labels = [json.loads(line[5:])['label'] for line in app.lines[start:] if line.startswith('ITEM ')]
-    labels = [label for label in labels if label.endswith('##psnr')]
-    return labels[-1].split('/')[-1].split('##')[0] if labels else None
+    labels = [label.removeprefix('Equivariance/') for label in labels if label.endswith('##psnr')]
+    return labels[-1].split('##')[0] if labels else None
 
 
-def wait_psnr(app, start, not_equal=None, timeout=20.0):
+def wait_psnr(app, start, not_equal=None, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = shown_psnr(app, start)
@@ -46,34 +45,45 @@ def wait_psnr(app, start, not_equal=None, timeout=20.0):
     raise AssertionError(f'no new PSNR shown (last {shown_psnr(app)!r})')
 
 
-def bring_into_view(app, label, height=800):
-    """Collapse the headers above the control until it is well inside the window."""
-    for header in ('network/Network', 'latent/Latent', 'mix/Style mixing', 'TruncNoiseWidget/Truncation & noise'):
-        rect = item_rect(app, label)
-        if rect is not None and rect[3] < height * 0.7:
-            return rect
-        header_rect = item_rect(app, header)
-        if header_rect is None or header_rect[3] > height:
-            continue
-        mark = len(app.lines)
-        click(app, *centre(header_rect))
-        app.wait_for(lambda line: line.startswith('ITEM ') and json.loads(line[5:])['label'] == label, start=mark,
-            what=f'{label} moved')
-    rect = item_rect(app, label)
-    assert rect is not None and rect[3] < height, f'{label} is not visible: {rect}'
-    return rect
+def start_rendered(tmp_path, network):
+    """The app on `network`, once its first image is rendered."""
+    app = start(tmp_path, network)
+    try:
+        _, (stamp, _args) = app.wait_for(submitted(lambda a: a.network.source == network), what='first request')
+        _, (_, error) = app.wait_for(rendered(stamp), what='first render')
+        assert error is None
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+def run_command(app, field, count, button, kind):
+    """Type `count` into the command's field and press its button; wait until it finishes: (log index, COMMAND fields)."""
+    bring_into_view(app, button)
+    mark = app.mark()
+    type_into(app, field, str(count), fx=0.25)
+    click(app, *centre(app.item(button)))
+    return app.wait_for(finished_command(kind), start=mark, what=f'the {kind} command to finish')
+
+
+def cli_metrics(network, num, seed, tmp_path):
+    """The PSNRs of `python -m sg3 equivariance` (by kind: 'eqt', 'eqt_frac', 'eqr')."""
+    out = tmp_path / 'cli-metrics.json'
+    done = subprocess.run([sys.executable, '-m', 'sg3', 'equivariance', '--network', network, '--num', str(num), '--seed', str(seed),
+        '--device', 'cpu', '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    by_label = json.loads(out.read_text())['psnr']
+    return {kind: by_label[label] for kind, label in LABELS.items()}
 
 
 def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xdotool, tiny_network, tmp_path):
     renderer = Renderer()
-    app = start(tmp_path, tiny_network)
+    app = start_rendered(tmp_path, tiny_network)
     try:
-        _, (stamp, _args) = app.wait_for(submitted(lambda a: a.network.source == tiny_network), what='first request')
-        app.wait_for(rendered(stamp), what='first render')
-
         # Turn the heatmap on (fractional translation).
         rect = bring_into_view(app, EQ_MODE)
-        mark = len(app.lines)
+        mark = app.mark()
         click(app, *centre(rect))
         _, (stamp, args) = app.wait_for(submitted(lambda a: a.analysis.eq_mode == 'eqt_frac'), start=mark, what='heatmap request')
         _, (_, error) = app.wait_for(rendered(stamp), start=mark, what='heatmap render')
@@ -85,12 +95,11 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         # Drag the translation: right button in the image area.
         _rect, clip, zoom = app.last_view()
         x0, y0 = clip[0] + clip[2] // 2, clip[1] + clip[3] // 2
-        mark = len(app.lines)
+        mark = app.mark()
         drag(app, [(x0 + 9 * step, y0 + 4 * step) for step in range(6)], button=3)
         app.wait_for(submitted(lambda a: a.analysis.eq_mode == 'eqt_frac' and a.transform.x > 0), start=mark, what='drag request')
         time.sleep(0.3)
-        requests = [r for r in (submitted(lambda a: True)(line) for line in app.lines[mark:]) if r]
-        stamp, args = requests[-1]
+        stamp, args = last_request(app, mark)
         _, (_, error) = app.wait_for(rendered(stamp), start=mark, what='render after the drag')
         assert error is None and args.transform.x > 0 and args.transform.y > 0
 
@@ -104,7 +113,7 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
 
         # The window shows the renderer's picture; its error panel is the colour-mapped error map.
         park_mouse(app)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while True:
             shown = shown_image(app, xdisplay)
             ok = shown.shape == expected.image.shape and np.abs(shown.astype(int) - expected.image.astype(int)).max() <= 2
@@ -114,12 +123,63 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         assert shown.shape == expected.image.shape
         p = next(p for p in view.panels if p.name == 'error')
         heat = shown[p.y:p.y + p.height, p.x:p.x + p.width].astype(int)
-        oracle = analysis_pictures.error_heatmap(view.error_map, view.mask, view.scale_max).astype(int)
+        oracle = pictures.error_heatmap(view.error_map, view.mask, view.scale_max).astype(int)
         assert np.abs(heat - oracle).max() <= 2, 'the heatmap in the window differs from the renderer\'s error map'
         assert len(np.unique(oracle.reshape(-1, 3), axis=0)) > 20      # A real heatmap, not a flat panel.
+        quit_cleanly(app)
+    finally:
+        app.close()
 
-        xdo('key', 'ctrl+q')
-        assert app.proc.wait(15) == 0
-        assert not any('Traceback' in line for line in app.stderr), '\n'.join(app.stderr)
+
+def test_eq_metrics_equal_the_command_line_and_cancel_midway(xdisplay, xdotool, tiny_network, tmp_path):
+    expected = cli_metrics(tiny_network, 4, 0, tmp_path)
+    app = start_rendered(tmp_path, tiny_network)
+    try:
+        # A small sample count, typed into its field; then the button.
+        _, status = run_command(app, 'Equivariance/##eqsamples', 4, COMPUTE, 'metrics')
+        assert (status['state'], status['done'], status['total'], status['error']) == ('done', 4, 4, None)
+        assert set(status['psnr']) == set(expected)
+        for kind, value in expected.items():
+            assert status['psnr'][kind] == pytest.approx(value, abs=1e-3), kind
+
+        # Many samples: the button turns into Cancel (drawn where Compute was); cancelled midway, the part done
+        # is reported with its PSNRs.
+        mark = app.mark()
+        type_into(app, 'Equivariance/##eqsamples', '100000', fx=0.25)
+        compute = app.item(COMPUTE)
+        click(app, *centre(compute))
+        time.sleep(3.0)                                                     # Let it do a few samples.
+        cancel = app.item('Equivariance/Cancel##metrics')                   # Known once drawn (it was, for the 4 samples).
+        click(app, *centre(cancel or compute, fx=0.5 if cancel else 0.1))
+        _, status = app.wait_for(finished_command('metrics'), start=mark, what='the cancelled command')
+        assert status['state'] == 'cancelled' and status['total'] == 100000 and 0 < status['done'] < 100000
+        assert set(status['psnr']) == set(expected)
+        quit_cleanly(app)
+    finally:
+        app.close()
+
+
+def test_spectrum_average_over_k_seeds_finishes_and_is_shown(xdisplay, xdotool, tiny_network, tmp_path):
+    app = start_rendered(tmp_path, tiny_network)
+    try:
+        index, status = run_command(app, 'Spectrum/seeds##spectrumk', 5, AVERAGE, 'average')
+        assert (status['state'], status['done'], status['total'], status['error'], status['psnr']) == ('done', 5, 5, None, {})
+
+        # The view is requested again, now with the average of those 5 seeds to show.
+        _, (stamp, args) = app.wait_for(submitted(lambda a: True), start=index, what='the request after the average')
+        assert args.analysis.spectrum and args.analysis.spectrum_average and args.analysis.average_seeds == 5
+        _, (_, error) = app.wait_for(rendered(stamp), start=index, what='the render of the average')
+        assert error is None
+
+        # It is the renderer's picture of the 5-seed average: the image capture (S) equals it.
+        renderer = Renderer()
+        job = renderer.start_command(SpectrumAverageCommand(seeds=5), args, threading.Event())
+        while not job.step(threading.Event()).finished:
+            pass
+        expected = renderer.render(args)
+        assert expected.analysis.spectrum.count == 5
+        captured = np.asarray(Image.open(capture_image(app)).convert('RGB')).astype(int)
+        assert captured.shape == expected.image.shape and np.abs(captured - expected.image.astype(int)).max() <= 2
+        quit_cleanly(app)
     finally:
         app.close()
