@@ -1,4 +1,4 @@
-"""Fixtures shared by the app's tests."""
+"""Fixtures shared by the app's tests: one torch thread, a tiny network file."""
 
 import pytest
 import torch
@@ -11,3 +11,10 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
+
+
+@pytest.fixture(scope='module')
+def tiny_network(tmp_path_factory):
+    """A small StyleGAN3-T network file for the end-to-end tests (tests/viz/imgui/e2e.py)."""
+    from tests.viz.imgui.e2e import tiny_network_file
+    return tiny_network_file(tmp_path_factory.mktemp('net'))

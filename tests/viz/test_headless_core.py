@@ -13,7 +13,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from tests.viz.imgui.test_app_e2e import REPO, start, tiny_network, xdo  # noqa: F401  (tiny_network is a fixture)
+from tests.viz.imgui.e2e import REPO, capture_image, start
 from viz.core.view_core import ARGS_KEY
 from viz.protocol import RenderArgs
 
@@ -59,11 +59,7 @@ def test_headless_core_renders_what_the_window_showed(xdisplay, xdotool, tiny_ne
     try:
         for _ in range(3):
             time.sleep(0.8)
-            count = len(app.lines)
-            xdo('key', '--window', app.wid, 's')
-            _, path = app.wait_for(lambda line: line.startswith('CAPTURED kind=image') and json.loads(line.split('path=', 1)[1]),
-                start=count, what='a capture')
-            captures.append(path)
+            captures.append(capture_image(app))
     finally:
         app.close()
     shown, targets = [], []

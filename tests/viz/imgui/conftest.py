@@ -1,5 +1,4 @@
-"""Fixtures: a ViewCore with a FakeWorker and the headless imgui harness drawing against it (view tests); a tiny
-network file (end-to-end tests)."""
+"""Fixtures: a ViewCore with a FakeWorker and the headless imgui harness drawing against it (view tests)."""
 
 import pytest
 
@@ -18,10 +17,3 @@ def gui(core):
     harness = Harness(core)
     yield harness
     harness.close()
-
-
-@pytest.fixture(scope='module')
-def tiny_network(tmp_path_factory):
-    """A small StyleGAN3-T network file for the end-to-end tests (tests/viz/imgui/e2e.py)."""
-    from tests.viz.imgui.e2e import tiny_network_file
-    return tiny_network_file(tmp_path_factory.mktemp('net'))
