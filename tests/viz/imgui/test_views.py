@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import pathlib
 
-import imgui
 import numpy as np
 import pytest
 from PIL import Image
