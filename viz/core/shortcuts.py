@@ -1,7 +1,8 @@
 """Keyboard shortcuts of the visualizer: one table for the key handling, the help popup and the README.
 
-Shortcuts act only while no text field has the keyboard. Actions listed in
-`viz.imgui.widgets.base.KEY_ACTIONS` are handed to the widgets (FrameContext.keys); the rest the app handles.
+Shortcuts act only while no text field has the keyboard. Keys are named toolkit-neutrally ('RIGHT', 'S',
+'F1', 'SPACE'): each front end maps the names to its own key codes. An action is 'target.name' for the view
+core (`ViewCore.act(target, name)`; `ViewCore.shortcut(key, shift, ctrl)` looks it up here).
 """
 
 from __future__ import annotations

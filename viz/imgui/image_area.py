@@ -10,7 +10,7 @@ from __future__ import annotations
 import imgui
 import numpy as np
 
-from gui_utils import gl_utils
+from gui_utils import gl_utils, image_view
 from viz.core.controller import ImageDrag
 
 Rect = tuple[float, float, float, float]
@@ -22,13 +22,13 @@ def scaled(rect: Rect, s: float) -> Rect:
 
 class ImageArea:
     def __init__(self, filter: str = 'nearest'):
-        self.view = gl_utils.ImageView()
+        self.mouse = image_view.MouseZoom()          # Zoom steps, pan and drag scale (shared with the Tk window).
+        self.view = self.mouse.view
         self.program = gl_utils.ImageProgram()
         self.texture: gl_utils.Texture | None = None
         self.image: np.ndarray | None = None         # The image in the texture, uint8 [H, W, 3].
         self.filter = filter
         self.drag_button: int | None = None          # Mouse button of a drag that started in the area.
-        self._wheel = 0.0                            # Wheel motion not yet turned into zoom steps.
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -51,7 +51,7 @@ class ImageArea:
 
     def handle_mouse(self, area: Rect, fb_scale: float, output_resolution: int | None, span: int | None = None) -> ImageDrag | None:
         """Wheel zooms in whole steps around the cursor, middle-drag pans; left and right drags that start
-        in the area are returned for the widgets, in output-image pixels. `span` is the width, in shown-image
+        in the area are returned for the view core, in output-image pixels. `span` is the width, in shown-image
         pixels, of one output image (None = the whole shown image, e.g. not the side-by-side heatmap)."""
         io = imgui.get_io()
         mx, my = io.mouse_pos
@@ -60,10 +60,7 @@ class ImageArea:
         area_fb = scaled(area, fb_scale)
         size = self.image_size
         if over_area and size is not None and io.mouse_wheel:
-            self._wheel += io.mouse_wheel
-            steps = int(self._wheel)
-            self._wheel -= steps
-            self.view.zoom_step(steps, (mx * fb_scale, my * fb_scale), area_fb, size)
+            self.mouse.wheel(io.mouse_wheel, (mx * fb_scale, my * fb_scale), area_fb, size)
 
         if self.drag_button is None and over_area:
             for button in (0, 1, 2):
@@ -81,8 +78,7 @@ class ImageArea:
         if self.drag_button == 2:
             self.view.pan_by(dx * fb_scale, dy * fb_scale)
             return None
-        zoom = self.view.effective_zoom(area_fb, size)
-        factor = fb_scale / zoom * (output_resolution or size[0]) / (span or size[0]) # Screen units -> output-image pixels.
+        factor = fb_scale * self.mouse.drag_scale(area_fb, size, output_resolution, span)  # Screen units -> output-image pixels.
         return ImageDrag(dx=dx * factor, dy=dy * factor, button=self.drag_button, shift=bool(io.key_shift),
             ctrl=bool(io.key_ctrl), alt=bool(io.key_alt))
 
@@ -104,11 +100,7 @@ class ImageArea:
         ax, ay, aw, ah = area
         if self.image is None or io.want_capture_mouse or not (ax <= mx < ax + aw and ay <= my < ay + ah):
             return None
-        hit = self.view.pixel_at((mx * fb_scale, my * fb_scale), scaled(area, fb_scale), self.image_size)
-        if hit is None:
-            return None
-        value = self.image[hit[1], hit[0]]
-        return f'x {hit[0]}, y {hit[1]}: ' + ' '.join(str(int(v)) for v in value)
+        return self.view.readout((mx * fb_scale, my * fb_scale), scaled(area, fb_scale), self.image)
 
     def delete(self) -> None:
         if self.texture is not None:

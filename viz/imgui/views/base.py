@@ -10,13 +10,16 @@ import math
 from typing import Any
 
 import imgui
+import numpy as np
 
 from gui_utils import imgui_utils
+from viz.core.texts import command_text
 from viz.protocol import CommandStatus
 
 ERROR_RGBA = (1.0, 0.4, 0.35, 1.0)
 WARNING_RGBA = (1.0, 0.8, 0.3, 1.0)
 DIM_RGBA = (0.65, 0.65, 0.65, 1.0)
+TONE_RGBA = {'plain': (1.0, 1.0, 1.0, 1.0), 'dim': DIM_RGBA, 'warning': WARNING_RGBA, 'error': ERROR_RGBA}  # viz.core.texts' tones.
 INT32_LIMIT = (1 << 31) - 1                     # imgui's integer fields hold int32.
 
 
@@ -47,6 +50,12 @@ def label(ui: Ui, text: str) -> None:
 def finite(changed: bool, *values: float) -> bool:
     """Did a float field change to finite values?"""
     return changed and all(math.isfinite(v) for v in values)
+
+
+def float2_edit(old: tuple[float, float], new: tuple[float, float]) -> tuple[float, float]:
+    """The values of a two-number field after an edit: imgui hands back both as float32, so the half the user
+    did not touch keeps its exact old value."""
+    return tuple(o if np.float32(o) == np.float32(n) else float(n) for o, n in zip(old, new))  # type: ignore[return-value]
 
 
 def input_int(label_text: str, value: int, low: int, high: int, width: float, step: int = 1, step_fast: int = 100) -> tuple[bool, int]:
@@ -86,21 +95,14 @@ def combo(label_text: str, current: str, options: dict[str, str]) -> str | None:
 
 def draw_command(status: CommandStatus | None) -> None:
     """Progress bar, time left and state line of a background command."""
-    if status is None:
+    shown = command_text(status)
+    if shown is None:
         return
-    overlay = f'{status.done} / {status.total}'
-    if status.state == 'queued':
-        message('Waiting to start...', DIM_RGBA)
-    elif status.state == 'running':
-        left = status.seconds_left
-        imgui.progress_bar(status.done / status.total if status.total else 0.0, (-1, 0),
-            overlay + ('' if left is None else f', {left:.0f} s left'))
-    elif status.state == 'failed':
-        message(f'Failed: {status.error}', ERROR_RGBA)
-    elif status.state == 'cancelled':
-        message(f'Cancelled after {overlay}' + (f' ({status.error})' if status.error else ''), WARNING_RGBA)
+    text, tone, progress = shown
+    if progress is not None:
+        imgui.progress_bar(progress, (-1, 0), text)
     else:
-        message(f'Done: {overlay} in {status.seconds:.1f} s', DIM_RGBA)
+        message(text, TONE_RGBA[tone])
 
 
 def command_button(core: Any, kind: str, label_text: str, action: str, *args: Any) -> None:

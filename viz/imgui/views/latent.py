@@ -5,7 +5,7 @@ from __future__ import annotations
 import imgui
 
 from gui_utils import imgui_utils
-from viz.imgui.views.base import INT32_LIMIT, Ui, finite, input_int, label
+from viz.imgui.views.base import INT32_LIMIT, Ui, finite, float2_edit, input_int, label
 
 DRAG_SEEDS_PER_FONT = 4e-2                      # Drag button: seeds per mouse pixel, times the font size.
 
@@ -30,6 +30,7 @@ class LatentView:
             changed, (fx, fy) = imgui.input_float2('##frac', frac_x, frac_y, format='%+.3f')
         imgui_utils.tooltip('Offset from the seed: the four neighbouring seeds are blended bilinearly')
         if finite(changed, fx, fy):
+            fx, fy = float2_edit((frac_x, frac_y), (fx, fy))
             core.act('latent', 'move', fx - frac_x, fy - frac_y)
         imgui.same_line()
         dragging, dx, dy = imgui_utils.drag_button('Drag##latent', speed=DRAG_SEEDS_PER_FONT / fs,

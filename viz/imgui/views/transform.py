@@ -7,7 +7,7 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.transform import NO_TRANSFORM_REASON, SCALE_RANGE, available
-from viz.imgui.views.base import Ui, checkbox, finite, label
+from viz.imgui.views.base import Ui, checkbox, finite, float2_edit, label
 
 DRAG_FAST = 2e-2                                # Image widths (or turns / 10 for rotation) per pixel, times the font size.
 DRAG_SLOW = 4e-4
@@ -25,6 +25,7 @@ class TransformView:
             with imgui_utils.item_width(fs * 9):
                 changed, (x, y) = imgui.input_float2('##translate', st.x, st.y, format='%.4f')
             if finite(changed, x, y):
+                x, y = float2_edit((st.x, st.y), (x, y))
                 core.act('transform', 'set', x=x, y=y)
             for name, step in (('Fast##translate', DRAG_FAST), ('Slow##translate', DRAG_SLOW)):
                 imgui.same_line()
