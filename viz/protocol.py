@@ -32,6 +32,9 @@ EQ_LAYOUTS = ('side', 'reference', 'generated', 'error')  # Side by side, or one
 SPECTRUM_CHANNELS = ('all', 'selected')         # Spectrum of all channels (mean power) or of LayerArgs.channel only.
 COMMAND_STATES = ('queued', 'running', 'done', 'cancelled', 'failed')
 EXPORT_FORMATS = ('png', 'npz')                 # Spectrum export: paper-style PNG figure or .npz arrays.
+BLEND_MODES = ('lerp', 'slerp')                 # LatentArgs.blend: affine (linear) or spherical blend of W.
+VIDEO_FORMATS = ('mp4', 'mkv', 'png', 'gif')    # H.264 MP4 (yuv420p), lossless FFV1 in Matroska, a folder of PNG frames, GIF.
+VIDEO_CONTENTS = ('image', 'view')              # The generator's image alone, or the image area as composed (panels, spectrum, layer).
 
 # ----------------------------------------------------------------------------
 # Validation helpers: each raises ValueError naming the field and what was expected.
@@ -90,11 +93,23 @@ class LatentArgs:
     x: float = 0.0                              # Fractional seed position along x.
     y: float = 0.0                              # Fractional seed position along y (one row = SEED_STEP_Y seeds).
     class_idx: int | None = None                # Class for conditional networks; None = drawn from the seed (RandomState(seed).randint after z, as NVIDIA's viewer).
+    blend: tuple[tuple[float, float, float], ...] = ()  # Other positions (x, y, weight) whose W is blended in (timelines); () = none.
+    blend_mode: str = 'lerp'                    # 'lerp': W = (1 - sum w_i) W(x, y) + sum w_i W(x_i, y_i) (weights may be < 0, as
+                                                # Catmull-Rom's); 'slerp': one entry, W(x, y) -> W(x_1, y_1) along the great circle.
 
     def __post_init__(self) -> None:
         _check_finite(self, 'x')
         _check_finite(self, 'y')
         _check_int(self, 'class_idx', minimum=0, optional=True)
+        _check_choice(self, 'blend_mode', BLEND_MODES)
+        blend = self.blend
+        ok = isinstance(blend, (tuple, list)) and all(isinstance(e, (tuple, list)) and len(e) == 3 and all(
+            not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) for v in e) for e in blend)
+        if not ok:
+            raise ValueError(f'LatentArgs.blend = {blend!r}: expected a tuple of (x, y, weight) triples of finite numbers')
+        if self.blend_mode == 'slerp' and len(blend) != 1:
+            raise ValueError(f'LatentArgs.blend = {blend!r}: blend_mode \'slerp\' expects exactly one (x, y, weight) entry')
+        object.__setattr__(self, 'blend', tuple(tuple(float(v) for v in e) for e in blend))  # Lists from JSON become tuples.
 
     def seed_weights(self) -> tuple[tuple[int, float], ...]:
         """The integer seeds around (x, y) with their bilinear weights (> 0, summing to 1)."""
@@ -468,7 +483,50 @@ class ExportSpectrumCommand:
         return f'spectrum export ({self.format}) into {self.folder}'
 
 
-Command = MetricsCommand | SpectrumAverageCommand | ExportSpectrumCommand
+GIF_MAX_FPS = 50                                # GIF delays are whole hundredths of a second; players slow down shorter ones.
+H264_CRF = (0, 51)                              # Range of VideoCommand.quality (x264's constant rate factor).
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoCommand:
+    """A video of a timeline, frame-exact: frame i is rendered from the request frames[i] (the timeline at frame i's
+    time, viz.core.timeline.frame_args) exactly as the app renders it, and shown for 1 / fps seconds. The file is
+    written under a temporary name and renamed when complete: a cancelled or failed render leaves no file, and
+    nothing is overwritten. The timeline's JSON goes beside the video, so any video can be rendered again."""
+    frames: tuple[RenderArgs, ...] = dataclasses.field(repr=False)  # One request per frame, in order.
+    fps: int = 30                               # Frames per second of the file (24, 30, 60, ...).
+    format: str = 'mp4'                         # 'mp4' (H.264, yuv420p) | 'mkv' (lossless FFV1) | 'png' (a folder of frames) | 'gif'.
+    scale: int = 1                              # Integer upscale of every frame (nearest neighbour: pixels stay exact).
+    quality: int = 18                           # mp4: x264's constant rate factor, 0 (best, largest) .. 51 (worst); 18 looks lossless.
+    content: str = 'image'                      # 'image' = the generator's image alone; 'view' = the image area as composed.
+    folder: str = 'captures'                    # Where a numbered video-NNNNN.<format> goes when `path` is None.
+    path: str | None = None                     # Exact output path (a folder for 'png'); refused if it exists.
+    timeline: str = ''                          # The timeline's JSON text, written beside the video ('' = none).
+    kind: ClassVar[str] = 'video'
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frames, tuple) or not self.frames or not all(isinstance(f, RenderArgs) for f in self.frames):
+            raise ValueError(f'VideoCommand.frames: expected a non-empty tuple of RenderArgs, got {type(self.frames).__name__} '
+                f'of {len(self.frames) if isinstance(self.frames, (tuple, list)) else "?"}')
+        _check_choice(self, 'format', VIDEO_FORMATS)
+        _check_int(self, 'fps', minimum=1, maximum=GIF_MAX_FPS if self.format == 'gif' else 240)
+        _check_int(self, 'scale', minimum=1, maximum=16)
+        _check_int(self, 'quality', minimum=H264_CRF[0], maximum=H264_CRF[1])
+        _check_choice(self, 'content', VIDEO_CONTENTS)
+        _check_str(self, 'folder')
+        _check_str(self, 'path', optional=True)
+        _check_str(self, 'timeline')
+        if self.path is None and not self.folder.strip():
+            raise ValueError("VideoCommand.folder = '': expected a folder path")
+        if self.path is not None and self.format != 'png' and not self.path.lower().endswith(f'.{self.format}'):
+            raise ValueError(f'VideoCommand.path = {self.path!r}: expected a name ending in .{self.format} for format {self.format!r}')
+
+    def describe(self) -> str:
+        where = self.path if self.path is not None else self.folder
+        return f'video ({self.format}), {len(self.frames)} frames at {self.fps} fps into {where}'
+
+
+Command = MetricsCommand | SpectrumAverageCommand | ExportSpectrumCommand | VideoCommand
 
 
 @dataclasses.dataclass(frozen=True)

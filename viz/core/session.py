@@ -4,7 +4,8 @@ Version 2 (written now):
 
     {"format": "sg3-viz-session", "version": 2,
      "controllers": {"network": {...}, "latent": {...}, ...},   # ViewCore.controllers' states, by key
-     "view": {"zoom": null, "pan": [0, 0], "show_pane": true, "filter": "nearest", "pane_width": 30}}
+     "view": {"zoom": null, "pan": [0, 0], "show_pane": true, "filter": "nearest", "pane_width": 30},
+     "timeline": {...}}                                         # optional: a timeline file's object (viz.core.timeline)
 
 Missing controllers and fields keep their current values; unknown ones are errors. Version 1 files (the
 widgets' states under "widgets", the view under "app") are converted on reading (`upgrade_v1`).
@@ -107,12 +108,12 @@ def read_session(path: str | pathlib.Path) -> dict:
         session = upgrade_v1(session, path)
     elif version != SESSION_VERSION:
         raise SessionError(f'session file {str(path)!r}: version {version!r} is not supported; expected 1 or {SESSION_VERSION}')
-    for key in ('controllers', 'view'):
+    for key in ('controllers', 'view', 'timeline'):
         if not isinstance(session.get(key, {}), dict):
             raise SessionError(f'session file {str(path)!r}: "{key}" must be a JSON object')
-    unknown = sorted(set(session) - {'format', 'version', 'controllers', 'view'})
+    unknown = sorted(set(session) - {'format', 'version', 'controllers', 'view', 'timeline'})
     if unknown:
-        raise SessionError(f'session file {str(path)!r}: unknown entry "{unknown[0]}"; expected format, version, controllers, view')
+        raise SessionError(f'session file {str(path)!r}: unknown entry "{unknown[0]}"; expected format, version, controllers, view, timeline')
     return session
 
 

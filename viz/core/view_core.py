@@ -30,6 +30,7 @@ from viz.core.controllers.analysis import AnalysisController
 from viz.core.controllers.capture import DEFAULT_FOLDER, CaptureController, folder_problem
 from viz.core.controllers.network import NetworkController
 from viz.core.controllers.performance import PerformanceController
+from viz.core.timeline_actions import TimelineActions
 from viz.protocol import (Command, CommandStatus, ExportSpectrumCommand, RenderArgs, RenderResult, EXPORT_FORMATS)
 
 ARGS_KEY = 'sg3-viz:args'                       # PNG text key of a capture's request (JSON).
@@ -56,10 +57,10 @@ class Message:
     about: str = ''                             # What it is about ('capture', 'session', ...), for the sections that show it.
 
 
-class ViewCore:
+class ViewCore(TimelineActions):
     APP_ACTIONS = ('quit', 'help', 'toggle_pane', 'zoom_fit', 'zoom_1', 'set_filter', 'reset_view', 'capture_image',
         'capture_window', 'save_session', 'load_session', 'set_session_path', 'open', 'compute_metrics', 'average_spectrum',
-        'export_spectrum', 'cancel')
+        'export_spectrum', 'cancel') + TimelineActions.TIMELINE_ACTIONS
 
     def __init__(self, worker: Worker, *,
         config_dir: pathlib.Path | None = None,     # Per-user config folder (default: settings.config_dir()).
@@ -110,6 +111,7 @@ class ViewCore:
         self.quit_requested = False
         self.window_capture_pending = False
         self.shown_image: np.ndarray | None = None  # The image of the newest result that had one.
+        self._init_timeline()                       # Timeline, playhead, recording (viz.core.timeline_actions).
         if warning:
             self.show_message(warning, error=True)
 
@@ -266,6 +268,7 @@ class ViewCore:
         facts = self.facts
         for controller in self.controllers.values():
             controller.step(dt, facts)
+        self._advance_timeline(dt)
         return self._submit(self._mark_interaction(self.compose_args()))
 
     def compose_args(self) -> RenderArgs | None:
@@ -275,7 +278,7 @@ class ViewCore:
         for controller in self.controllers.values():
             parts.update(controller.to_args(facts))
         try:
-            return RenderArgs(**parts)
+            return self._with_timeline_blend(RenderArgs(**parts))
         except ValueError as e:
             self.show_message(f'Invalid request: {e}', error=True)
             return None
@@ -400,7 +403,7 @@ class ViewCore:
     def save_session(self, path: str | None = None) -> bool:
         path = path or self.session_path
         try:
-            written = session.write_session(path, self.view_state())
+            written = session.write_session(path, self._session_timeline(self.view_state()))
         except session.SessionError as e:
             self.show_message(str(e), error=True, about='session')
             return False
@@ -412,10 +415,16 @@ class ViewCore:
         """Apply a session file; on any problem keep the current state and show the error."""
         path = path or self.session_path
         try:
-            self.apply_view_state(session.read_session(path), f'session file {str(path)!r}')
+            data, where = session.read_session(path), f'session file {str(path)!r}'
+            timeline = self._read_session_timeline(data, where)
+            self.apply_view_state(data, where)
         except session.SessionError as e:
             self.show_message(str(e), error=True, about='session')
             return False
+        if timeline is not None:
+            self.pause()
+            self.timeline = timeline
+            self._move_playhead(0.0)
         self.session_path = str(path)
         self.show_message(f'Session loaded from {path}', about='session')
         return True

@@ -15,7 +15,8 @@ convolutions run in bfloat16 (`RenderResult.precision == 'bfloat16'`). The mappi
 full-precision results and background commands stay float32; every other request renders exactly as without it.
 
 Background commands (`RenderWorker.start`): `start_command` gets the command's network and hands the work
-to `viz.render.analysis` (EQ metrics, K-seed spectrum averages, spectrum exports).
+to `viz.render.analysis` (EQ metrics, K-seed spectrum averages, spectrum exports); videos of timelines go to
+`viz.render.video`, which renders every frame through `render`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ import torch
 import sg3.ops
 from sg3 import pipeline, spectra
 from sg3.transforms import invert_transform, make_transform
-from viz.render import analysis as render_analysis, ops as render_ops
+from viz.render import analysis as render_analysis, ops as render_ops, video as render_video
 from viz.render.cache import LRU
-from viz.protocol import Command, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult
+from viz.protocol import Command, LatentArgs, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult, VideoCommand
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
 # be called with progress text while it loads (e.g. download progress).
@@ -127,6 +128,8 @@ class Renderer:
         """The job of a background command for the view `args` (RenderWorker.start): loads the view's network if
         needed; the worker steps the job between renders. Raises (the worker reports 'failed') when the command
         cannot run, e.g. EQ metrics on a network without input transform."""
+        if isinstance(command, VideoCommand):     # Its frames carry their own requests.
+            return render_video.start_video(command, lambda view, stop: self.render(view, cancel=stop), cancel)
         G, _summary, net_key = self._network(args)
         return self.analysis.start_command(command, G, net_key, args,
             render=lambda view, stop: self.render(view, cancel=stop))
@@ -210,14 +213,26 @@ class Renderer:
         return self._mappings.get_or((net_key, seed, class_idx, psi, cutoff), compute)
 
     def _blend_ws(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs) -> torch.Tensor:
-        """Bilinear blend of the four neighbouring seeds' ws, then style mixing."""
-        pairs = args.latent.seed_weights()
-        ws = sum(self._mapping(G, net_key, seed, args) * weight for seed, weight in pairs) if len(pairs) > 1 \
-            else self._mapping(G, net_key, pairs[0][0], args).clone()
+        """Bilinear blend of the four neighbouring seeds' ws, blended with the ws of LatentArgs.blend's positions
+        (timelines: linear with the given weights, or spherical about w_avg), then style mixing."""
+        latent = args.latent
+        ws = self._position_ws(G, net_key, latent, args)
+        if latent.blend:
+            others = [(self._position_ws(G, net_key, LatentArgs(x=x, y=y), args), weight) for x, y, weight in latent.blend]
+            if latent.blend_mode == 'slerp':
+                ws = _slerp(ws, others[0][0], others[0][1], G.mapping.w_avg)
+            else:
+                ws = ws * (1 - sum(weight for _, weight in others)) + sum(other * weight for other, weight in others)
         mix_idx = list(args.mix.indices(G.num_ws))
         if mix_idx:
             ws[:, mix_idx] = self._mapping(G, net_key, args.mix.seed, args)[:, mix_idx]
         return ws
+
+    def _position_ws(self, G: torch.nn.Module, net_key: tuple, position: LatentArgs, args: RenderArgs) -> torch.Tensor:
+        """ws of one fractional latent position: the bilinear blend of its neighbouring seeds' (a fresh tensor)."""
+        pairs = position.seed_weights()
+        return sum(self._mapping(G, net_key, seed, args) * weight for seed, weight in pairs) if len(pairs) > 1 \
+            else self._mapping(G, net_key, pairs[0][0], args).clone()
 
     def _synthesize(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs, ws: torch.Tensor,
             cancel: threading.Event | None, fields: dict) -> tuple[torch.Tensor, pipeline.SynthesisLayer | None]:
@@ -279,6 +294,21 @@ class Renderer:
         fields['image'] = render_ops.to_display(shown[0], normalize=la.normalize, gain_db=la.gain_db)
 
 # ----------------------------------------------------------------------------
+
+
+def _slerp(a: torch.Tensor, b: torch.Tensor, t: float, center: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation of every W vector (last axis) from a (t = 0) to b (t = 1) about `center`: the
+    direction moves along the great circle, the distance from the centre linearly. Nearly parallel vectors lerp."""
+    da, db = a - center, b - center
+    na, nb = da.norm(dim=-1, keepdim=True), db.norm(dim=-1, keepdim=True)
+    ua, ub = da / na.clamp_min(1e-12), db / nb.clamp_min(1e-12)
+    omega = torch.acos((ua * ub).sum(-1, keepdim=True).clamp(-1.0, 1.0))
+    sin = torch.sin(omega)
+    parallel = sin < 1e-6
+    safe = torch.where(parallel, torch.ones_like(sin), sin)
+    wa = torch.where(parallel, torch.full_like(sin, 1 - t), torch.sin((1 - t) * omega) / safe)
+    wb = torch.where(parallel, torch.full_like(sin, t), torch.sin(t * omega) / safe)
+    return center + ((1 - t) * na + t * nb) * (wa * ua + wb * ub)
 
 
 def _design(G: torch.nn.Module, layer: pipeline.SynthesisLayer) -> spectra.LayerDesign | None:

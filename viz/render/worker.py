@@ -158,8 +158,8 @@ class RenderWorker:
         """Queue `command` for the view `args` behind the commands already started; returns its id. Never
         blocks; a 'queued' status is posted at once."""
         if not isinstance(command, Command):
-            raise TypeError(f'RenderWorker.start: command = {command!r}: expected a MetricsCommand, SpectrumAverageCommand '
-                'or ExportSpectrumCommand')
+            raise TypeError(f'RenderWorker.start: command = {command!r}: expected a MetricsCommand, SpectrumAverageCommand, '
+                'ExportSpectrumCommand or VideoCommand')
         if not isinstance(args, RenderArgs):
             raise TypeError(f'RenderWorker.start: args = {args!r}: expected a RenderArgs')
         with self._cond:
