@@ -66,3 +66,9 @@ def test_sg3_top_level_import_stays_light():
     code = 'import sys, sg3, sg3.networks_stylegan3; print(sorted(m for m in sys.modules if m.split(".")[0] in {"matplotlib", "imgui", "glfw", "OpenGL", "scipy"}))'
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
+
+def test_headless_command_line_imports_no_toolkit():
+    """`python -m viz render` runs without a window or display: viz/__main__.py never imports a toolkit or the GUI side."""
+    path = ROOT / 'viz' / '__main__.py'
+    bad = (imported_roots(path) & (GUI_MODULES | {'tkinter', 'gui_utils'})) | (viz_imports(path) - {'core', 'render', 'protocol', 'files'})
+    assert not bad, f'viz/__main__.py imports {sorted(bad)}'

@@ -118,7 +118,7 @@ class _AvEncoder:
         if self._pix_fmt == 'pal8':
             frame = self._av.VideoFrame.from_ndarray(_palettized(image), format='pal8')
         else:
-            frame = self._av.VideoFrame.from_ndarray(image, format='rgb24').reformat(format=self._pix_fmt)
+            frame = self._av.VideoFrame.from_ndarray(image, format='rgb24')  # encode() converts (faster than reformat here).
         frame.pts = self._count                 # In units of 1 / fps: frame i starts at i / fps exactly.
         self._count += 1
         self._container.mux(self._stream.encode(frame))
