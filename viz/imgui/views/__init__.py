@@ -9,8 +9,9 @@ from viz.imgui.views.performance import PerformanceView
 from viz.imgui.views.session import SessionView, ViewView
 from viz.imgui.views.spectrum import SpectrumView
 from viz.imgui.views.stylemix import StyleMixView
+from viz.imgui.views.timeline import TimelineView
 from viz.imgui.views.transform import TransformView
 from viz.imgui.views.trunc_noise import TruncNoiseView
 
 VIEW_CLASSES = (NetworkView, LatentView, StyleMixView, TruncNoiseView, TransformView, EquivarianceView, LayersView, SpectrumView,
-    PerformanceView, CaptureView, ViewView, SessionView)
+    PerformanceView, CaptureView, TimelineView, ViewView, SessionView)
