@@ -7,6 +7,7 @@ Under Xvfb and on many drivers vsync does nothing, so frames are paced by an FPS
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -54,6 +55,25 @@ def _fit_to_screen(width: int, height: int) -> tuple[int, int]:
     if area_width > 0 and area_height > 0:
         width, height = min(width, area_width), min(height, area_height)
     return width, height
+
+@dataclasses.dataclass(frozen=True)
+class PresentTarget:
+    """Where presentation mode shows the window: full screen on `monitor`, or borderless at `size`."""
+    monitor: int = 0                        # Index into glfw.get_monitors() (0 = the primary one).
+    size: tuple[int, int] | None = None     # Fixed window size in screen coordinates, e.g. (1280, 720).
+
+    @staticmethod
+    def parse(text: str) -> 'PresentTarget':
+        """'' or 'N' (full screen on monitor N) or 'WxH' (a borderless window of that size)."""
+        text = text.strip().lower()
+        if not text:
+            return PresentTarget()
+        if text.isdigit():
+            return PresentTarget(monitor=int(text))
+        parts = text.split('x')
+        if len(parts) == 2 and all(p.isdigit() for p in parts) and all(64 <= int(p) <= 16384 for p in parts):
+            return PresentTarget(size=(int(parts[0]), int(parts[1])))
+        raise ValueError(f'presentation target {text!r}: expected a monitor number (0 = primary) or WIDTHxHEIGHT such as 1280x720')
 
 #----------------------------------------------------------------------------
 
@@ -111,6 +131,7 @@ class GlfwWindow:
         self.idle_timeout = float(idle_timeout)
         self.clear_color = clear_color
         self._dropped_paths: list[str] = []
+        self._windowed: tuple[int, int, int, int] | None = None  # Position and size to restore after presentation.
         self._events_seen = True
         self._wake_requested = False
         self._frames_since_event = 0
@@ -211,6 +232,32 @@ class GlfwWindow:
 
     def set_size(self, width: int, height: int) -> None:
         glfw.set_window_size(self._glfw_window, int(width), int(height))
+
+    def present(self, target: 'PresentTarget | None') -> None:
+        """Presentation: borderless full screen on a monitor, or a borderless window of a fixed size (e.g. for a screen
+        recorder); None restores the decorated window as it was."""
+        w = self._glfw_window
+        if w is None:
+            return
+        if target is None:
+            if self._windowed is not None:
+                x, y, width, height = self._windowed
+                glfw.set_window_monitor(w, None, x, y, width, height, 0)
+                glfw.set_window_attrib(w, glfw.DECORATED, True)
+                self._windowed = None
+            return
+        if self._windowed is None:
+            self._windowed = (*glfw.get_window_pos(w), *glfw.get_window_size(w))
+        if target.size is not None:
+            glfw.set_window_monitor(w, None, *glfw.get_window_pos(w), *target.size, 0)
+            glfw.set_window_attrib(w, glfw.DECORATED, False)
+            glfw.set_window_size(w, *target.size)
+            return
+        monitors = glfw.get_monitors() or []
+        if not 0 <= target.monitor < len(monitors):
+            raise ValueError(f'monitor {target.monitor}: this display has {len(monitors)} monitor(s); expected 0 to {len(monitors) - 1}')
+        mode = glfw.get_video_mode(monitors[target.monitor])
+        glfw.set_window_monitor(w, monitors[target.monitor], 0, 0, mode.size.width, mode.size.height, mode.refresh_rate)
 
     def take_dropped_paths(self) -> tuple[str, ...]:
         """Paths dropped on the window since the last call."""

@@ -31,6 +31,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut('S', 'app.capture_image', 'S', 'Save the image (generator resolution) as PNG'),
     Shortcut('S', 'app.capture_window', 'Shift+S', 'Save the whole window as PNG', shift=True),
     Shortcut('TAB', 'app.toggle_pane', 'Tab', 'Hide / show the control pane'),
+    Shortcut('F11', 'app.toggle_presentation', 'F11', 'Presentation mode: the image alone, full screen or --present WxH'),
     Shortcut('F', 'app.zoom_fit', 'F', 'Fit the image to the window'),
     Shortcut('1', 'app.zoom_1', '1', 'Zoom to 1:1 (one image pixel per screen pixel)'),
     Shortcut('F1', 'app.help', 'F1 or H', 'Show this help'),

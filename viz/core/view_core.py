@@ -60,7 +60,7 @@ class Message:
 class ViewCore(TimelineActions):
     APP_ACTIONS = ('quit', 'help', 'toggle_pane', 'zoom_fit', 'zoom_1', 'set_filter', 'reset_view', 'capture_image',
         'capture_window', 'save_session', 'load_session', 'set_session_path', 'open', 'compute_metrics', 'average_spectrum',
-        'export_spectrum', 'cancel') + TimelineActions.TIMELINE_ACTIONS
+        'export_spectrum', 'cancel', 'toggle_presentation') + TimelineActions.TIMELINE_ACTIONS
 
     def __init__(self, worker: Worker, *,
         config_dir: pathlib.Path | None = None,     # Per-user config folder (default: settings.config_dir()).
@@ -110,6 +110,7 @@ class ViewCore(TimelineActions):
         self.help_requested = False                 # The front ends show their help and clear these.
         self.quit_requested = False
         self.window_capture_pending = False
+        self.presenting = False                     # Presentation mode: the front end shows the image alone (screen recorders).
         self.shown_image: np.ndarray | None = None  # The image of the newest result that had one.
         self._init_timeline()                       # Timeline, playhead, recording (viz.core.timeline_actions).
         if warning:
@@ -190,6 +191,11 @@ class ViewCore(TimelineActions):
 
     def help(self) -> None:
         self.help_requested = True
+
+    def toggle_presentation(self) -> None:
+        """Presentation mode on / off: the front end hides every control and shows the image alone, full screen or
+        at a fixed window size (its --present option), so a screen recorder captures a clean view."""
+        self.presenting = not self.presenting
 
     def toggle_pane(self) -> None:
         self.set_view(show_pane=not self.view.show_pane)

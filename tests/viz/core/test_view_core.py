@@ -71,6 +71,7 @@ def test_update_submits_only_changes_and_applies_results(core):
     ('UP', False, False, lambda c: c.controllers['latent'].state.y == -1),
     ('SPACE', False, False, lambda c: c.controllers['latent'].state.anim),
     ('TAB', False, False, lambda c: not c.view.show_pane),
+    ('F11', False, False, lambda c: c.presenting),
     ('F', False, False, lambda c: c.view.zoom is None),
     ('1', False, False, lambda c: c.view.zoom == 1.0),
     ('F1', False, False, lambda c: c.help_requested),
@@ -86,7 +87,7 @@ def test_every_shortcut_has_its_effect(core, key, shift, ctrl, check):
 
 def test_shortcut_table_is_complete_and_unknown_keys_do_nothing(core):
     tested = {('RIGHT', False, False), ('LEFT', False, False), ('DOWN', False, False), ('UP', False, False), ('SPACE', False, False),
-        ('TAB', False, False), ('F', False, False), ('1', False, False), ('F1', False, False), ('H', False, False), ('Q', False, True),
+        ('TAB', False, False), ('F11', False, False), ('F', False, False), ('1', False, False), ('F1', False, False), ('H', False, False), ('Q', False, True),
         ('S', True, False), ('S', False, False), ('R', False, False)}
     assert {(s.key, s.shift, s.ctrl) for s in shortcuts.SHORTCUTS} == tested
     for s in shortcuts.SHORTCUTS:
