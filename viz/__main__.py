@@ -5,9 +5,10 @@
     python -m viz seed-loop 1,2,3 --seconds 2 -o loop.json [--network SOURCE] [--psi PSI] [--easing E] [--latent L]
 
 `render` makes the same frames as the app's "Render video" for the same timeline: the timeline's request for
-every frame time (viz.core.timeline.frame_args), rendered by the app's Renderer and written by viz.render.video
-(temporary name, renamed when complete; nothing overwritten; the timeline's JSON beside the video). Ctrl-C stops
-it and leaves no file. `seed-loop` writes the common demo timeline (seeds a, b, c, ... N seconds each, looped).
+every frame time (viz.core.timeline.frame_args), rendered by the app's Renderer with the app's CPU thread policy
+(torch's CPU results can differ in the last bit with the thread count) and written by viz.render.video (temporary
+name, renamed when complete; nothing overwritten; the timeline's JSON beside the video). Ctrl-C stops it and
+leaves no file. `seed-loop` writes the common demo timeline (seeds a, b, c, ... N seconds each, looped).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     render.add_argument('--content', choices=VIDEO_CONTENTS, default='image', help="'image': the generator's image alone "
         "(default); 'view': the image area as the app composes it (heatmaps, spectrum, layers)")
     render.add_argument('--device', help="render device for every frame (auto, cpu, cuda, cuda:N, mps); default: the timeline's")
+    render.add_argument('--threads', type=int, help="torch CPU threads (default: the app's, all cores but one: CPU results can "
+        'differ in the last bit with the thread count)')
     render.add_argument('--quiet', action='store_true', help='no progress bar')
     loop = commands.add_parser('seed-loop', help='write a looped timeline through seeds a, b, c, ...',
         description='Write a looped timeline through seeds a, b, c, ..., N seconds each (like NVIDIA\'s gen_video.py).')
@@ -115,8 +118,14 @@ def run_render(options: argparse.Namespace) -> int:
     except TimelineError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    from viz.render.renderer import Renderer      # torch is imported only once the arguments are good.
+    import torch                                  # Imported only once the arguments are good.
+    from viz.render.renderer import Renderer
+    from viz.render.threads import leave_a_core_for_the_gui
     from viz.render.video import VideoError, describe_stats, write_video
+    if options.threads is not None:
+        torch.set_num_threads(max(1, options.threads))
+    else:
+        leave_a_core_for_the_gui()                # As the app does: the same pixels as its renders.
     renderer = Renderer()
     try:
         command = render_command(timeline, options, renderer.render)

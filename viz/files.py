@@ -4,7 +4,7 @@ Every file the app writes goes through `atomic_write` (or `write_numbered`): the
 in the same folder, which is flushed to disk and then renamed over the target, so a reader, a crash or a
 failing writer never leaves half a file. Numbered files are `{stem}-{N:05d}.{ext}` with N one above the highest
 number in the folder; the name is reserved by creating it exclusively, so concurrent writers never share one.
-Standard library and numpy only: both the render side and the view core use it.
+Standard library only: both the render side and the view core use it.
 """
 
 from __future__ import annotations
@@ -15,23 +15,31 @@ import re
 import secrets
 from typing import BinaryIO, Callable
 
+from viz import faults
+
 
 def numbered_path(
     folder: str | os.PathLike,              # Created if missing ('~' expanded).
     stem:   str,                            # File name stem, e.g. 'image' -> image-00001.png.
-    ext:    str,                            # Extension without the dot.
+    ext:    str,                            # Extension without the dot ('' = none).
+    directory: bool = False,                # Reserve an empty folder instead of a file.
 ) -> pathlib.Path:
-    """Reserve and return `{stem}-{N:05d}.{ext}` in `folder`, N one above the highest existing one. The file is
-    created exclusively (empty): nothing is overwritten, and no other writer gets the same name."""
+    """Reserve and return `{stem}-{N:05d}.{ext}` in `folder`, N one above the highest existing one. The file (or
+    folder) is created exclusively (empty): nothing is overwritten, and no other writer gets the same name."""
     folder = pathlib.Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf'^{re.escape(stem)}-(\d+)\.{re.escape(ext)}$')
+    suffix = f'.{ext}' if ext else ''
+    pattern = re.compile(rf'^{re.escape(stem)}-(\d+){re.escape(suffix)}$')
     number = max((int(m.group(1)) for p in folder.iterdir() if (m := pattern.match(p.name))), default=0) + 1
     while True:
-        path = folder / f'{stem}-{number:05d}.{ext}'
+        path = folder / f'{stem}-{number:05d}{suffix}'
         try:
-            with open(path, 'xb'):
-                return path
+            if directory:
+                path.mkdir()
+            else:
+                with open(path, 'xb'):
+                    pass
+            return path
         except FileExistsError:
             number += 1
 
@@ -57,7 +65,7 @@ def atomic_write(
     temporary, fd = _create_temporary(path)
     try:
         with os.fdopen(fd, 'wb') as f:
-            write(f)
+            write(faults.wrap_write(f))         # The file itself unless a test injects a full disk (viz.faults).
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)

@@ -9,15 +9,11 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 
 import av
 import numpy as np
 import pytest
 
-from viz.core.view_core import ViewCore
-from viz.render.renderer import Renderer
-from viz.render.worker import RenderWorker
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HEADLESS = '''
@@ -28,6 +24,30 @@ toolkits = sorted(m for m in sys.modules if m.split('.')[0] in {'imgui', 'glfw',
 print('TOOLKITS ' + json.dumps(toolkits))
 sys.exit(code)
 '''
+
+APP = """
+import json, pathlib, sys, time
+from viz.core.view_core import ViewCore
+from viz.render.renderer import Renderer
+from viz.render.threads import leave_a_core_for_the_gui
+from viz.render.worker import RenderWorker
+leave_a_core_for_the_gui()
+timeline, folder = sys.argv[1], pathlib.Path(sys.argv[2])
+core = ViewCore(RenderWorker(Renderer()), config_dir=folder / 'config', capture_dir=str(folder / 'app'))
+assert core.act('app', 'load_timeline', timeline), core.message
+deadline = time.monotonic() + 120
+while (core.result is None or core.render_pending()) and time.monotonic() < deadline:
+    core.update(0.0)
+    time.sleep(0.01)
+assert core.result is not None and core.result.error is None, core.result
+core.act('app', 'render_video', format='mkv', fps=8)
+while (core.command_status('video') is None or not core.command_status('video').finished) and time.monotonic() < deadline:
+    core.update(0.0)
+    time.sleep(0.01)
+status = core.command_status('video')
+core.close()
+print(json.dumps({'state': status.state, 'path': status.path, 'error': status.error}))
+"""
 
 
 def viz(cwd: pathlib.Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -58,24 +78,14 @@ def test_render_makes_the_apps_video_headlessly(tmp_path):
     cli, rate = frames_of(tmp_path / 'cli.mkv')
     assert len(cli) == 4 and rate == 8
 
-    # The app: the same timeline loaded into a view core with the real worker, rendered by its command.
-    core = ViewCore(RenderWorker(Renderer()), config_dir=tmp_path / 'config', capture_dir=str(tmp_path / 'app'))
-    try:
-        assert core.act('app', 'load_timeline', str(tmp_path / 'loop.json')), core.message
-        deadline = time.monotonic() + 120
-        while (core.result is None or core.render_pending()) and time.monotonic() < deadline:
-            core.update(0.0)
-            time.sleep(0.01)
-        assert core.result is not None and core.result.error is None
-        core.act('app', 'render_video', format='mkv', fps=8)
-        while (core.command_status('video') is None or not core.command_status('video').finished) and time.monotonic() < deadline:
-            core.update(0.0)
-            time.sleep(0.01)
-        status = core.command_status('video')
-        assert status.state == 'done', status
-    finally:
-        core.close()
-    app, _rate = frames_of(pathlib.Path(status.path))
+    # The app: the same timeline loaded into a view core with the real worker as visualizer.py makes it, rendered by
+    # its command (in a fresh process: torch's CPU results depend on the thread count it started with).
+    app_run = subprocess.run([sys.executable, '-c', APP, str(tmp_path / 'loop.json'), str(tmp_path)], cwd=REPO, capture_output=True,
+        text=True, timeout=300, env={**os.environ, 'PYTHONPATH': str(REPO)})
+    assert app_run.returncode == 0, app_run.stdout + app_run.stderr
+    status = json.loads(app_run.stdout.splitlines()[-1])
+    assert status['state'] == 'done', status
+    app, _rate = frames_of(pathlib.Path(status['path']))
     assert len(app) == 4 and all(np.array_equal(a, b) for a, b in zip(app, cli))
 
     # Nothing is overwritten; the numbered default name.

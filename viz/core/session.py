@@ -87,20 +87,30 @@ def write_session(path: str | pathlib.Path, session: dict) -> pathlib.Path:
     return path
 
 
+def read_json(
+    path:      pathlib.Path,                    # The file.
+    what:      str,                             # What it is, for messages: 'session file', 'timeline file'.
+    max_bytes: int,                             # Larger files are refused before parsing.
+    error:     type[ValueError] = ValueError,   # The exception raised, its message naming the file.
+) -> Any:
+    """The parsed JSON of a file the user chose (NaN and Infinity refused)."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise error(f'{what} {str(path)!r} is {size} bytes; expected at most {max_bytes} (is it a {what}?)')
+        text = path.read_text(encoding='utf-8')
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f'cannot read {what} {str(path)!r}: {getattr(e, "strerror", None) or e}') from e
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        raise error(f'{what} {str(path)!r} is not valid JSON: {e}') from e
+
+
 def read_session(path: str | pathlib.Path) -> dict:
     """Read a session file and check its structure; version 1 files come back as version 2."""
     path = pathlib.Path(path).expanduser()
-    try:
-        size = path.stat().st_size
-        if size > MAX_SESSION_BYTES:
-            raise SessionError(f'session file {str(path)!r} is {size} bytes; expected at most {MAX_SESSION_BYTES} (is it a session file?)')
-        text = path.read_text(encoding='utf-8')
-    except (OSError, UnicodeDecodeError) as e:
-        raise SessionError(f'cannot read session file {str(path)!r}: {getattr(e, "strerror", None) or e}') from e
-    try:
-        session = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:
-        raise SessionError(f'session file {str(path)!r} is not valid JSON: {e}') from e
+    session = read_json(path, 'session file', MAX_SESSION_BYTES, SessionError)
     if not isinstance(session, dict) or session.get('format') != SESSION_FORMAT:
         raise SessionError(f'session file {str(path)!r}: expected a JSON object with "format": "{SESSION_FORMAT}"')
     version = session.get('version')

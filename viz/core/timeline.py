@@ -510,20 +510,5 @@ def write_timeline(path: str | pathlib.Path, timeline: Timeline) -> pathlib.Path
 def read_timeline(path: str | pathlib.Path) -> Timeline:
     """Read and check a timeline file; TimelineError names the file and the field."""
     path = pathlib.Path(path).expanduser()
-    where = f'timeline file {str(path)!r}'
-    try:
-        size = path.stat().st_size
-        if size > MAX_TIMELINE_BYTES:
-            raise TimelineError(f'{where} is {size} bytes; expected at most {MAX_TIMELINE_BYTES} (is it a timeline file?)')
-        text = path.read_text(encoding='utf-8')
-    except (OSError, UnicodeDecodeError) as e:
-        raise TimelineError(f'cannot read {where}: {getattr(e, "strerror", None) or e}') from e
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:
-        raise TimelineError(f'{where} is not valid JSON: {e}') from e
-    return Timeline.from_dict(data, where)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f'{name} is not a number JSON allows')
+    data = session.read_json(path, 'timeline file', MAX_TIMELINE_BYTES, TimelineError)
+    return Timeline.from_dict(data, f'timeline file {str(path)!r}')

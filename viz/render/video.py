@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import re
 import shutil
 import tempfile
 import threading
@@ -329,17 +328,7 @@ def _reserve_folder(command: VideoCommand) -> pathlib.Path:
         except FileExistsError:
             raise VideoError(f'{path} exists; nothing is overwritten: choose another name or move it away') from None
         return path
-    parent = pathlib.Path(command.folder).expanduser()
-    parent.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf'^{STEM}-(\d+)$')
-    number = max((int(m.group(1)) for p in parent.iterdir() if (m := pattern.match(p.name))), default=0) + 1
-    while True:
-        path = parent / f'{STEM}-{number:05d}'
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            number += 1
+    return files.numbered_path(command.folder, STEM, '', directory=True)
 
 # ----------------------------------------------------------------------------
 # The command job.

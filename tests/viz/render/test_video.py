@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 
 import av
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.viz.render.test_analysis import Loader
+from tests.viz.render.test_commands import collect
 from viz.core.controller import Facts
 from viz.core.timeline import Timeline, compose, frame_args, make_keyframe, read_timeline, seed_loop
 from viz.protocol import (AnalysisArgs, LatentArgs, NetworkArgs, PerformanceArgs, RenderArgs, VideoCommand)
@@ -218,16 +218,6 @@ def test_a_failed_or_cancelled_render_leaves_no_file(tiny, tmp_path, format):
 
 # ----------------------------------------------------------------------------
 # The worker command.
-
-
-def collect(worker: RenderWorker, until, timeout: float = 60.0) -> list:
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        seen += worker.poll_commands()
-        if until(seen):
-            return seen
-        time.sleep(0.002)
-    raise AssertionError(f'the command did not get there; seen {seen[-3:]}')
 
 
 def test_the_worker_renders_videos_in_the_background(tmp_path):
