@@ -1,10 +1,12 @@
 """sg3-viz: explore StyleGAN3 (and StyleGAN2) generators in real time.
 
     python visualizer.py [SOURCE ...] [--device auto|cpu|cuda|mps] [--capture-dir DIR] [--browse-dir DIR]
-                         [--session FILE] [--fps N]
+                         [--session FILE] [--fps N] [--ui auto|imgui|tk]
 
 SOURCE is a built-in demo network (builtin:sg3-t, builtin:sg3-r, builtin:sg2), a checkpoint file, or an
 http(s) URL. Without one the built-in StyleGAN3-T demo opens; several fill the recent list.
+Two front ends share everything below the widgets: imgui (GLFW) and Tk (ttk controls, native file dialogs, the image
+through pyopengltk). `--ui auto` takes imgui and falls back to Tk when imgui or GLFW cannot be imported or open a window.
 Needs a display: on a machine without one run it under a virtual X server, e.g. `xvfb-run -a python visualizer.py`.
 """
 
@@ -18,6 +20,7 @@ import sys
 os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 
 DEVICES = ('auto', 'cpu', 'cuda', 'mps')
+UIS = ('auto', 'imgui', 'tk')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help='print one line per submitted request, completed render, capture and message (also SG3_VIZ_LOG=1)')
     parser.add_argument('--log-items', action='store_true', help='print the screen rectangle of every control (for UI automation)')
     parser.add_argument('--frame-log', metavar='FILE', help='append per-frame GUI timings as JSON lines (for benchmarks)')
+    parser.add_argument('--ui', choices=UIS, default='auto', help='front end: imgui (GLFW), tk (Tk and pyopengltk), or auto = '
+        'imgui, falling back to tk when imgui or GLFW cannot be imported or cannot open a window (default: auto)')
     args = parser.parse_args(argv)
     if args.fps is not None and not 1 <= args.fps <= 1000:
         parser.error(f'--fps {args.fps:g}: expected a frame rate between 1 and 1000')
@@ -57,26 +62,72 @@ def make_worker(wake):
     return RenderWorker(Renderer(), on_result=wake, on_start=lower_thread_priority)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from gui_utils.glfw_window import DisplayUnavailableError, init_glfw
-    try:
-        init_glfw()
-    except DisplayUnavailableError as e:
-        print(f'visualizer.py: {e}', file=sys.stderr)
-        return 2
-    # Keep freed memory for reuse (glibc): the generator frees and allocates the same large tensors every frame.
+class FrontEndUnavailable(RuntimeError):
+    """A front end cannot be imported or cannot open its window; the message says why."""
+
+
+_allocator_configured = False
+
+
+def configure_allocator(log: bool) -> None:
+    """Keep freed memory for reuse (glibc): the generator frees and allocates the same large tensors every frame."""
+    global _allocator_configured
+    if _allocator_configured:
+        return
+    _allocator_configured = True
     import sg3.ops
     applied = sg3.ops.configure_allocator()
-    if args.log:
+    if log:
         print(f'ALLOCATOR applied={str(applied).lower()} ' + ('(glibc keeps freed memory for reuse)' if applied
             else '(not glibc: the C library allocator is left as it is)'), flush=True)
-    from viz.imgui.app import Visualizer
+
+
+def app_options(args: argparse.Namespace) -> dict:
+    """The options both front ends take."""
+    return dict(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir, browse_dir=args.browse_dir,
+        session_file=args.session, fps_limit=args.fps, log=args.log, log_items=args.log_items, frame_log=args.frame_log,
+        window_size=args.window_size)
+
+
+def open_imgui(args: argparse.Namespace):
+    """The imgui window, or FrontEndUnavailable."""
     try:
-        app = Visualizer(make_worker, sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir,
-            browse_dir=args.browse_dir, session_file=args.session, fps_limit=args.fps, log=args.log,
-            log_items=args.log_items, frame_log=args.frame_log, window_size=args.window_size)
+        from gui_utils.glfw_window import DisplayUnavailableError, init_glfw
+        from viz.imgui.app import Visualizer
+    except ImportError as e:
+        raise FrontEndUnavailable(f'cannot import {e.name or e}: {e}') from None
+    try:
+        init_glfw()
+        configure_allocator(args.log)
+        return Visualizer(make_worker, **app_options(args))
     except DisplayUnavailableError as e:
+        raise FrontEndUnavailable(str(e)) from None
+
+
+def open_tk(args: argparse.Namespace):
+    """The Tk window, or FrontEndUnavailable."""
+    from viz.tk.app import DisplayUnavailableError, TkVisualizer
+    try:
+        configure_allocator(args.log)
+        return TkVisualizer(make_worker, **app_options(args))
+    except DisplayUnavailableError as e:
+        raise FrontEndUnavailable(str(e)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.ui == 'tk':
+            app = open_tk(args)
+        else:
+            try:
+                app = open_imgui(args)
+            except FrontEndUnavailable as e:
+                if args.ui == 'imgui':
+                    raise
+                print(f'visualizer.py: the imgui front end is unavailable ({e}); using the Tk front end (--ui tk)', file=sys.stderr)
+                app = open_tk(args)
+    except FrontEndUnavailable as e:
         print(f'visualizer.py: {e}', file=sys.stderr)
         return 2
     try:

@@ -7,11 +7,11 @@ All rectangles are (x, y, width, height) in framebuffer pixels with the origin a
 from __future__ import annotations
 
 import ctypes
-import dataclasses
-import math
 
 import numpy as np
 import OpenGL.GL as gl
+
+from gui_utils.image_view import ImageView, zoom_levels  # noqa: F401  (the image view maths, re-exported)
 
 #----------------------------------------------------------------------------
 
@@ -238,84 +238,5 @@ class ImageProgram:
             gl.glDeleteBuffers(1, [self.vbo])
             gl.glDeleteVertexArrays(1, [self.vao])
             self.program = 0
-
-#----------------------------------------------------------------------------
-
-def zoom_levels(max_zoom: int = 32, min_zoom_divisor: int = 16) -> list[float]:
-    """The zoom factors the mouse wheel steps through: 1/16, ..., 1/2, 1, 2, ..., 32."""
-    return [1 / d for d in range(min_zoom_divisor, 1, -1)] + [float(z) for z in range(1, max_zoom + 1)]
-
-@dataclasses.dataclass
-class ImageView:
-    """Where an image sits in an area: zoom (framebuffer pixels per image pixel; None = fit) and pan.
-
-    Fit picks the largest whole zoom that fits (so pixels stay square and crisp), or a fraction when the
-    image is larger than the area. The image is centred in the area and then moved by `pan` pixels.
-    Drawn rectangles are rounded to whole pixels, so at a whole zoom every image pixel covers exactly
-    zoom x zoom framebuffer pixels.
-    """
-    zoom: float | None = None
-    pan: tuple[float, float] = (0.0, 0.0)
-
-    @staticmethod
-    def fit_zoom(area_size: tuple[float, float], image_size: tuple[int, int]) -> float:
-        (aw, ah), (iw, ih) = area_size, image_size
-        if iw <= 0 or ih <= 0 or aw <= 0 or ah <= 0:
-            return 1.0
-        z = min(aw / iw, ah / ih)
-        return float(math.floor(z)) if z >= 1 else z
-
-    def effective_zoom(self, area: tuple[float, float, float, float], image_size: tuple[int, int]) -> float:
-        return self.zoom if self.zoom is not None else self.fit_zoom(area[2:], image_size)
-
-    def image_rect(self, area: tuple[float, float, float, float], image_size: tuple[int, int]) -> tuple[int, int, int, int]:
-        """The rectangle (x, y, w, h), in whole pixels, the image covers."""
-        ax, ay, aw, ah = area
-        iw, ih = image_size
-        z = self.effective_zoom(area, image_size)
-        w = max(int(round(iw * z)), 1)
-        h = max(int(round(ih * z)), 1)
-        x = int(math.floor(ax + (aw - w) / 2 + self.pan[0] + 0.5))
-        y = int(math.floor(ay + (ah - h) / 2 + self.pan[1] + 0.5))
-        return (x, y, w, h)
-
-    def to_image(self, point: tuple[float, float], area, image_size) -> tuple[float, float]:
-        """Image coordinates (pixel (i, j) spans [i, i+1) x [j, j+1)) of a framebuffer point."""
-        x, y, w, h = self.image_rect(area, image_size)
-        return ((point[0] - x) * image_size[0] / w, (point[1] - y) * image_size[1] / h)
-
-    def pixel_at(self, point, area, image_size) -> tuple[int, int] | None:
-        """The integer pixel (column, row) under a framebuffer point, or None outside the image."""
-        fx, fy = self.to_image(point, area, image_size)
-        i, j = math.floor(fx), math.floor(fy)
-        return (i, j) if 0 <= i < image_size[0] and 0 <= j < image_size[1] else None
-
-    def pan_by(self, dx: float, dy: float) -> None:
-        self.pan = (self.pan[0] + dx, self.pan[1] + dy)
-
-    def zoom_step(self, steps: int, anchor: tuple[float, float], area, image_size) -> None:
-        """Zoom `steps` levels in (positive) or out, keeping the image point under `anchor` in place."""
-        if steps == 0:
-            return
-        levels = zoom_levels()
-        z = self.effective_zoom(area, image_size)
-        if steps > 0:
-            bigger = [l for l in levels if l > z * (1 + 1e-6)]
-            new_zoom = bigger[min(steps, len(bigger)) - 1] if bigger else levels[-1]
-        else:
-            smaller = [l for l in levels if l < z * (1 - 1e-6)]
-            new_zoom = smaller[-min(-steps, len(smaller))] if smaller else levels[0]
-        fx, fy = self.to_image(anchor, area, image_size)
-        ax, ay, aw, ah = area
-        iw, ih = image_size
-        # Choose the pan that puts image point (fx, fy) at the anchor at the new zoom.
-        self.zoom = new_zoom
-        self.pan = (anchor[0] - (ax + (aw - iw * new_zoom) / 2) - fx * new_zoom,
-                    anchor[1] - (ay + (ah - ih * new_zoom) / 2) - fy * new_zoom)
-
-    def reset(self) -> None:
-        """Back to fit, centred."""
-        self.zoom = None
-        self.pan = (0.0, 0.0)
 
 #----------------------------------------------------------------------------

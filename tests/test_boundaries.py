@@ -60,6 +60,12 @@ def test_gui_side_never_imports_torch_or_the_render_side(path):
     bad = (imported_roots(path) & {'torch', 'sg3', 'tkinter', 'pyopengltk'}) | (viz_imports(path) - {'core', 'protocol', 'imgui', 'files'})
     assert not bad, f'{path.relative_to(ROOT)} imports {sorted(bad)}'
 
+@pytest.mark.parametrize('path', files('viz/tk'), ids=lambda p: str(p.relative_to(ROOT)))
+def test_tk_side_never_imports_torch_imgui_or_the_render_side(path):
+    """The Tk front end talks to the render thread only through the view core, and knows nothing of imgui or GLFW."""
+    bad = (imported_roots(path) & {'torch', 'sg3', 'imgui', 'glfw'}) | (viz_imports(path) - {'core', 'protocol', 'tk', 'files'})
+    assert not bad, f'{path.relative_to(ROOT)} imports {sorted(bad)}'
+
 def test_sg3_top_level_import_stays_light():
     """`import sg3` must not pull in matplotlib or any GUI module."""
     import subprocess, sys

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from viz.protocol import Command, CommandStatus, NetworkSummary, RenderArgs, RenderResult
 
@@ -115,3 +115,27 @@ def summary(**fields) -> NetworkSummary:
 def sg2_summary(**fields) -> NetworkSummary:
     """A StyleGAN2 network's summary (noise inputs, no input transform)."""
     return summary(**{'source': 'builtin:sg2', 'architecture': 'stylegan2', 'has_transform': False, 'has_noise': True, **fields})
+
+
+class FrameDriver:
+    """What the view-test harnesses of both front ends share: the worker answers, then a frame is drawn. Subclasses
+    set `core` (a ViewCore on a FakeWorker) and define `frame()`."""
+
+    core: Any
+
+    @property
+    def worker(self) -> FakeWorker:
+        return self.core.worker
+
+    def frame(self, dt: float = 0.0) -> None:
+        raise NotImplementedError
+
+    def deliver(self, **fields) -> None:
+        """The worker answers the newest request (a RenderResult with `fields`); draw a frame with it."""
+        self.worker.post(**fields)
+        self.frame()
+
+    def status(self, command_id: int, state: str, **fields) -> None:
+        """The worker posts a command status; draw a frame with it."""
+        self.worker.post_status(command_id, state, **fields)
+        self.frame()

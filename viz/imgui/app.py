@@ -19,7 +19,7 @@ import glfw
 import imgui
 
 from gui_utils import imgui_utils, imgui_window
-from viz.core import settings as settings_mod, shortcuts
+from viz.core import settings as settings_mod, shortcuts, texts
 from viz.core.view_core import ViewCore, Worker
 from viz.imgui import overlays
 from viz.imgui.image_area import ImageArea
@@ -108,9 +108,9 @@ class Visualizer:
         self._draw_pane()
         core.interacting = self.area.drag_button is not None or (imgui.is_any_item_active() and not imgui.get_io().want_text_input)
         core.update(self.window.last_frame_seconds)
-        network = core.facts.network
-        if network is not None and self.window.title != f'sg3-viz - {network.source}':
-            self.window.title = f'sg3-viz - {network.source}'
+        title = texts.window_title(core)
+        if title != texts.APP_TITLE and self.window.title != title:
+            self.window.title = title
         if core.quit_requested:
             self.window.request_close()
         self._draw_image(area)
@@ -208,11 +208,8 @@ class Visualizer:
         imgui.end()
 
     def _image_text(self) -> str | None:
-        if self.area.image is None:
-            return None
-        size = self.area.image_size
-        zoom = self.area.zoom(self._image_area(), self.window.framebuffer_scale)
-        return f'Image {size[0]}x{size[1]}, zoom {zoom:.3g}x' + (' (fit)' if self.core.view.zoom is None else '')
+        return texts.image_text(self.area.image_size, self.area.zoom(self._image_area(), self.window.framebuffer_scale),
+            self.core.view.zoom is None)
 
     def _draw_image(self, area) -> None:
         core = self.core
@@ -230,14 +227,6 @@ class Visualizer:
     def _draw_overlays(self, area) -> None:
         """Errors (of the newest render, or of the app such as a bad session file), the loading text and the
         preview tag over the image; the status bar, with info messages, below it."""
-        core = self.core
-        message = core.visible_message()
-        errors = [core.result.error] if core.result is not None and core.result.error else []
-        status = overlays.status_text(self.area, area, self.window.framebuffer_scale, core.result, core.render_pending())
-        if message is not None and message.error:
-            errors.append(message.text)
-        elif message is not None:
-            status = f'{status}   {message.text}' if status else message.text
-        loading = core.loading or ('Loading...' if self.area.image is None and core.render_pending() else None)
-        overlays.draw_overlays(area, self.window.font_size, errors, loading,
-            preview=self.area.image is not None and core.shown_precision == 'bfloat16', status=status)
+        fb_scale = self.window.framebuffer_scale
+        shown = texts.overlay(self.core, self.area.pixel_text(area, fb_scale), self.area.zoom(area, fb_scale), self.area.image is not None)
+        overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview, status=shown.status)

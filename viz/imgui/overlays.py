@@ -12,13 +12,13 @@ from typing import Callable, Sequence
 import glfw
 import imgui
 
-from viz.core import shortcuts
+from viz.core import shortcuts, texts
 from viz.imgui.image_area import ImageArea, Rect
 from viz.protocol import RenderResult
 
 ERROR_COLOR = (1.0, 0.45, 0.40, 1.0)
 PREVIEW_COLOR = (1.0, 0.78, 0.25, 1.0)          # The "bf16 preview" tag over a lower-precision image.
-PREVIEW_TAG = 'bf16 preview'
+PREVIEW_TAG = texts.PREVIEW_TAG
 HELP_TITLE = 'Keyboard and mouse'
 OVERLAY_FLAGS = (imgui.WINDOW_NO_DECORATION | imgui.WINDOW_NO_INPUTS | imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_SAVED_SETTINGS
     | imgui.WINDOW_NO_FOCUS_ON_APPEARING | imgui.WINDOW_NO_NAV | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
@@ -37,19 +37,8 @@ def status_text(
     pending:    bool,                           # A submitted request is still without its result.
 ) -> str:
     """The status bar's text: the pixel under the cursor, the zoom, the render time, and 'rendering...'."""
-    parts = []
-    pixel = image_area.pixel_text(rect, fb_scale)
-    if pixel is not None:
-        parts.append(pixel)
-    zoom = image_area.zoom(rect, fb_scale)
-    if zoom is not None:
-        parts.append(f'zoom {zoom:.3g}x')
-    if result is not None and result.render_seconds:
-        preview = ' (bf16 preview)' if result.precision == 'bfloat16' else ''
-        parts.append(f'render {result.render_seconds * 1000:.0f} ms{preview}')
-    if pending and image_area.image is not None:
-        parts.append('rendering...')
-    return '   '.join(parts)
+    return texts.status_text(image_area.pixel_text(rect, fb_scale), image_area.zoom(rect, fb_scale), result, pending,
+        image_area.image is not None)
 
 
 def _overlay(name: str, x: float, y: float, draw: Callable[[], None], pivot=(0.0, 0.0), alpha=0.75) -> None:

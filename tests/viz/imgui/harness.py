@@ -15,7 +15,8 @@ import imgui
 import pytest
 
 from gui_utils.imgui_utils import ItemRecorder, scoped_id
-from tests.viz.fakes import FakeWorker
+from tests.viz.coverage import assert_all_used, run_after_the_others
+from tests.viz.fakes import FakeWorker, FrameDriver
 from viz.core.view_core import ViewCore
 from viz.imgui.views.base import Ui
 
@@ -25,7 +26,7 @@ PRESSED: set[str] = set()                       # Every control a test pressed, 
 TEXT_FUNCTIONS = ('text', 'text_wrapped', 'text_colored', 'set_tooltip')
 
 
-class Harness:
+class Harness(FrameDriver):
     """One imgui context; draws views in a full-screen window each frame and plays input."""
 
     def __init__(self, core: ViewCore) -> None:
@@ -60,10 +61,6 @@ class Harness:
             setattr(imgui, name, original)
         imgui.destroy_context(self.context)
 
-    @property
-    def worker(self) -> FakeWorker:
-        return self.core.worker
-
     # ------------------------------------------------------------------------
     # Frames.
 
@@ -91,16 +88,6 @@ class Harness:
             imgui.render()
         self.seen |= set(self.recorder.rects)
         self.core.update(dt)
-
-    def deliver(self, **fields) -> None:
-        """The worker answers the newest request (a RenderResult with `fields`); draw a frame with it."""
-        self.worker.post(**fields)
-        self.frame()
-
-    def status(self, command_id: int, state: str, **fields) -> None:
-        """The worker posts a command status; draw a frame with it."""
-        self.worker.post_status(command_id, state, **fields)
-        self.frame()
 
     # ------------------------------------------------------------------------
     # What was drawn.
@@ -214,14 +201,7 @@ def _generic(name: str) -> str:
 def assert_every_control_pressed(request: pytest.FixtureRequest, harness: Harness, views: list, prepare: Callable[[Harness], None]) -> None:
     """Draw `views` through `prepare(harness)` (which brings the core into the states that show every control) and
     check that each control drawn was pressed by an earlier test of the calling module. Runs only after all of them."""
-    module = request.module
-    names = [item.name for item in request.session.items if item.module is module]
-    wanted = [name for name, value in vars(module).items() if name.startswith('test_') and callable(value)]
-    if names.index(request.node.name) != len(names) - 1 or not set(wanted) <= set(names):
-        pytest.skip('checks the other tests of its module: runs only after all of them')
-    pressed = {_generic(name) for name in PRESSED}
+    run_after_the_others(request)
     harness.show(*views)
     prepare(harness)
-    missing = sorted({_generic(name) for name in harness.seen} - pressed)
-    if missing:
-        raise AssertionError(f'controls no test pressed: {missing}')
+    assert_all_used(harness.seen, PRESSED, _generic, 'pressed')

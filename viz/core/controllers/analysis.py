@@ -27,7 +27,7 @@ def unavailable_reason(facts: Facts) -> str | None:
 class AnalysisController(Controller):
     key = 'analysis'
     title = 'Analysis'
-    ACTIONS = ('set_eq_mode', 'show_spectrum', 'set', 'reset')
+    ACTIONS = ('set_eq_mode', 'show_spectrum', 'set_db_range', 'set', 'reset')
 
     @dataclasses.dataclass(frozen=True)
     class State:
@@ -73,6 +73,11 @@ class AnalysisController(Controller):
     def show_spectrum(self, on: bool) -> None:
         """Show the spectrum instead of the layer's values; the heatmap gives way."""
         self.update(spectrum=bool(on), eq_mode='off' if on else self.state.eq_mode)
+
+    def set_db_range(self, low: float, high: float) -> None:
+        """The spectrum's colour range in dB, as typed: clamped to the limits, the top at least 1 dB above the bottom."""
+        low = float(min(max(low, -DB_LIMIT), DB_LIMIT - 1))
+        self.update(spectrum_db_low=low, spectrum_db_high=float(min(max(high, low + 1), DB_LIMIT)))
 
     def metrics_command(self) -> MetricsCommand:
         return MetricsCommand(samples=self.state.metrics_samples, seed=self.state.metrics_seed)

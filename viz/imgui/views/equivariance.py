@@ -3,35 +3,16 @@ dragging or animating, and the batch EQ-T / EQ-T_frac / EQ-R metrics as a backgr
 
 from __future__ import annotations
 
-import math
-
 import imgui
-import numpy as np
 
 from gui_utils import imgui_utils
 from viz.core.controllers.analysis import unavailable_reason
+from viz.core.texts import (KIND_LABELS, LAYOUT_LABELS, METRICS_HELP, METRICS_NOTE, MODE_HELP, MODE_LABELS, format_psnr, psnr_detail,
+    psnr_help, psnr_history)
 from viz.protocol import EQ_LAYOUTS, EQ_MODES, SEED_MODULO
 from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, command_button, combo, draw_command, finite, input_int, label, message
 
-MODE_LABELS = {'off': 'Off', 'eqt': 'EQ-T', 'eqt_frac': 'EQ-T frac', 'eqr': 'EQ-R'}
-MODE_HELP = {
-    'off': 'Show the normal image',
-    'eqt': 'Integer translation: the input transform\'s translation rounded to whole pixels',
-    'eqt_frac': 'Fractional translation: the input transform\'s translation, band-limited sub-pixel shift',
-    'eqr': 'Rotation: the input transform\'s angle, band-limited rotation',
-}
-LAYOUT_LABELS = {'side': 'Side by side', 'reference': 'Reference', 'generated': 'Generated', 'error': 'Error'}
-KIND_LABELS = {'eqt': 'EQ-T', 'eqt_frac': 'EQ-T_frac', 'eqr': 'EQ-R'}
-PSNR_PLOT_CAP = 100.0                           # Identical pictures (infinite PSNR) are plotted at this height.
-
-
-def format_psnr(value: float) -> str:
-    """'31.24 dB', 'inf dB (identical)', 'n/a (no valid pixels)'."""
-    if math.isnan(value):
-        return 'n/a (no valid pixels)'
-    if math.isinf(value):
-        return 'inf dB (identical)'
-    return f'{value:.2f} dB'
+__all__ = ['EquivarianceView', 'MODE_HELP', 'format_psnr']
 
 
 class EquivarianceView:
@@ -82,22 +63,21 @@ class EquivarianceView:
             return
         if imgui.selectable(f'PSNR {format_psnr(view.psnr)}##psnr', False, width=ui.font_size * 14)[0]:
             imgui.set_clipboard_text(f'{view.psnr:.4f}')
-        imgui_utils.tooltip(f'{KIND_LABELS[view.mode]} of this latent and transform (peak 2, as the paper); click to copy\n'
-            f'MSE {view.mse:.3e}, largest error {view.error_max:.3e}, colour scale 0 .. {view.scale_max:.3e}')
+        imgui_utils.tooltip(psnr_help(view))
         imgui.same_line()
-        message(f'{KIND_LABELS[view.mode]}  t = ({view.translate[0]:+.4f}, {view.translate[1]:+.4f})  angle {view.angle_deg:+.2f} deg', DIM_RGBA)
-        values = np.minimum(np.asarray(core.psnr_history, dtype=np.float32), PSNR_PLOT_CAP)
-        if values.size >= 2:
-            low, high = float(values.min()), float(values.max())
-            imgui.plot_lines('##psnrhistory', values, overlay_text=f'{low:.1f} .. {high:.1f} dB', scale_min=low - 1,
-                scale_max=high + 1, graph_size=(imgui.get_content_region_available_width(), ui.font_size * 3))
+        message(psnr_detail(view), DIM_RGBA)
+        history = psnr_history(core.psnr_history)
+        if history is not None:
+            values, caption = history
+            imgui.plot_lines('##psnrhistory', values, overlay_text=caption, scale_min=float(values.min()) - 1,
+                scale_max=float(values.max()) + 1, graph_size=(imgui.get_content_region_available_width(), ui.font_size * 3))
         for note in view.notes:
             message(note, DIM_RGBA)
 
     @staticmethod
     def _draw_metrics(core, ui: Ui) -> None:
         st = core.analysis.state
-        message('Batch metrics: EQ-T, EQ-T_frac and EQ-R over random latents and transforms', DIM_RGBA)
+        message(METRICS_NOTE, DIM_RGBA)
         label(ui, 'Samples')
         changed, value = input_int('##eqsamples', st.metrics_samples, 1, 1_000_000, ui.font_size * 6, 10, 100)
         if changed:
@@ -109,8 +89,7 @@ class EquivarianceView:
         if changed:
             core.act('analysis', 'set', metrics_seed=value)
         command_button(core, 'metrics', 'Compute EQ metrics##eqmetrics', 'compute_metrics')
-        imgui_utils.tooltip('Runs on the render thread between live renders; the same numbers as\n'
-            'python -m sg3 equivariance --num N --seed S.')
+        imgui_utils.tooltip(METRICS_HELP)
         status = core.command_status('metrics')
         draw_command(status)
         for kind, value in (status.psnr if status is not None else ()):

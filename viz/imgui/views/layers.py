@@ -7,24 +7,9 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.layers import GAIN_RANGE, selected_layer
+from viz.core.texts import OUTPUT_NAME as OUTPUT, VIEW_LABELS, channel_format, describe_layer as describe, stats_lines
 from viz.protocol import LayerInfo
 from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, finite, label, message, radio
-
-OUTPUT = 'output'                               # Shown name of the generator output (LayerArgs.name = None).
-VIEW_LABELS = {'rgb': 'RGB', 'channel': 'One channel'}
-
-
-def describe(info: LayerInfo) -> str:
-    """One table row: shape, dtype, sampling rate and cutoff."""
-    _n, c, h, w = info.shape
-    text = f'{c:4d} x {h}x{w}  {info.dtype}'
-    if info.sampling_rate is not None:
-        text += f'  s={info.sampling_rate:g}'
-    if info.cutoff is not None:
-        text += f'  fc={info.cutoff:.3g}'
-    if info.stopband is not None:
-        text += f'  ft={info.stopband:.3g}'
-    return text + (f'  margin {info.margin}' if info.margin else '')
 
 
 class LayersView:
@@ -48,7 +33,7 @@ class LayersView:
         top = ctrl.top_channel(facts)
         with imgui_utils.item_width(fs * 10), imgui_utils.grayed_out(top == 0):
             changed, channel = imgui.slider_int('##channel', min(st.channel, top), 0, top,
-                format=('channels %d..' if st.view == 'rgb' else 'channel %d') + f' of {channels}')
+                format=channel_format(st.view, channels))
         if changed:
             core.act('layer', 'set', channel=int(min(max(channel, 0), top)))
         checkbox(core, 'layer', 'normalize', 'Normalize')
@@ -82,19 +67,5 @@ class LayersView:
 
     @staticmethod
     def _draw_stats(core) -> None:
-        stats = core.result.stats if core.result is not None else None
-        if stats is None:
-            return
-        st = core.controllers['layer'].state
-        imgui.text(f'{stats.name}: mean {stats.mean:+.3g}  std {stats.std:.3g}  min {stats.min:+.3g}  max {stats.max:+.3g}')
-        count = len(stats.channel_mean)
-        if not count:
-            return
-        if st.view == 'rgb' and count >= 3:
-            base = min(st.channel, count - 3)
-            shown = range(base, base + 3)
-        else:
-            shown = [min(st.channel, count - 1) if st.view == 'channel' else 0]
-        for c in shown:
-            imgui.text(f'  ch {c}: mean {stats.channel_mean[c]:+.3g}  std {stats.channel_std[c]:.3g}  '
-                f'min {stats.channel_min[c]:+.3g}  max {stats.channel_max[c]:+.3g}')
+        for line in stats_lines(core.result.stats if core.result is not None else None, core.controllers['layer'].state):
+            imgui.text(line)

@@ -9,7 +9,8 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.network import BUILTINS, list_networks, source_problem
-from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, message
+from viz.core.texts import KEY_HELP, SOURCE_HELP, network_status
+from viz.imgui.views.base import DIM_RGBA, TONE_RGBA, WARNING_RGBA, Ui, message
 
 
 class NetworkView:
@@ -27,7 +28,7 @@ class NetworkView:
             self._edit, self._shown_source = st.source, st.source
         with imgui_utils.item_width(-fs * 4):
             entered, self._edit = imgui.input_text('##source', self._edit, flags=imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
-        imgui_utils.tooltip('File path, http(s) URL or builtin:NAME; press Enter to load. You can also drop a file on the window.')
+        imgui_utils.tooltip(SOURCE_HELP)
         imgui.same_line()
         if imgui.button('Load', width=-1) or entered:
             core.act('network', 'load', self._edit)
@@ -51,7 +52,7 @@ class NetworkView:
                 imgui.end_combo()
         with imgui_utils.item_width(fs * 8):
             entered, key = imgui.input_text('Key##network', st.key or '', flags=imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
-        imgui_utils.tooltip('Which generator inside the file (e.g. G_ema); empty = the default. Press Enter.')
+        imgui_utils.tooltip(KEY_HELP)
         if entered:
             core.act('network', 'set_key', key)
         self._draw_browser(core, fs)
@@ -80,13 +81,8 @@ class NetworkView:
 
     @staticmethod
     def _draw_status(core) -> None:
-        result = core.result
-        if core.loading:
-            message(core.loading, DIM_RGBA)
-        if result is None or result.args is None or result.args.network.source != core.network.state.source:
-            return
-        if result.network is None and result.error and not core.loading:
-            message(f'Cannot load: {result.error}', ERROR_RGBA)
-        if result.network is not None:
-            for line in result.network.description:
-                imgui.text(line)
+        for text, tone in network_status(core):
+            if tone == 'plain':
+                imgui.text(text)
+            else:
+                message(text, TONE_RGBA[tone])

@@ -8,20 +8,10 @@ import numpy as np
 
 from gui_utils import imgui_utils
 from viz.core.controllers.performance import DEVICES, FPS_RANGE, preview_unavailable
+from viz.core.texts import PREVIEW_HELP, PREVIEW_LABEL, summarize_ms
 from viz.imgui.views.base import DIM_RGBA, Ui, checkbox, combo, finite, label, message
 
-PREVIEW_LABEL = 'bf16 preview while dragging'
-PREVIEW_HELP = ('While you drag in the image or hold a control, run the convolutions in bfloat16: up to 1.2-1.4x faster '
-    'for StyleGAN3-R and StyleGAN2 networks (StyleGAN3-T: unchanged), slightly less exact, tagged "bf16 preview" on the image. '
-    'Releasing renders the exact float32 image')
-
-
-def summarize_ms(seconds) -> str:
-    """'mean 12.3 ms, p95 20.1 ms' for a sequence of durations in seconds."""
-    values = np.asarray(seconds, dtype=np.float64) * 1e3
-    if values.size == 0:
-        return 'no data'
-    return f'mean {values.mean():.1f} ms, p95 {np.percentile(values, 95):.1f} ms'
+__all__ = ['PerformanceView', 'PREVIEW_LABEL']
 
 
 class PerformanceView:

@@ -4,31 +4,16 @@ the radial profile and the 0 / 45 degree slices; the K-seed average and the expo
 
 from __future__ import annotations
 
-import math
-
 import imgui
-import numpy as np
 
 from gui_utils import imgui_utils
-from viz.core.controllers.analysis import BETA_LIMIT, DB_LIMIT
+from viz.core.texts import CHANNEL_LABELS, MARKERS, export_text, marker_positions, marker_text, plot_range_text, spectrum_caption, spectrum_plots
+from viz.core.controllers.analysis import BETA_LIMIT
 from viz.core.controllers.capture import folder_problem
 from viz import protocol
-from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, checkbox, command_button, draw_command, finite, input_int, label, message, radio
+from viz.imgui.views.base import DIM_RGBA, TONE_RGBA, WARNING_RGBA, Ui, checkbox, command_button, draw_command, finite, float2_edit, input_int, label, message, radio
 
-MARKERS = (                                     # (SpectrumView field, label, RGBA) as drawn over the plots.
-    ('cutoff', 'f_c', (0.24, 0.90, 0.35, 1.0)),
-    ('stopband', 'f_t', (1.00, 0.27, 0.24, 1.0)),
-    ('nyquist', 's/2', (0.98, 0.98, 0.98, 1.0)),
-)
-CHANNEL_LABELS = {'all': 'All', 'selected': 'Selected in Layers'}
-
-
-def marker_text(view: protocol.SpectrumView) -> str:
-    """'f_c 4  f_t 8  s/2 8 cycles per image (separable filter)'."""
-    parts = '  '.join(f'{text} {getattr(view, name):.4g}' for name, text, _ in MARKERS if getattr(view, name) is not None)
-    if view.cutoff is None:
-        return parts + ' cycles per image'
-    return parts + f' cycles per image ({"radial" if view.radial_filter else "separable"} filter)'
+__all__ = ['SpectrumView', 'MARKERS', 'marker_text']
 
 
 class SpectrumView:
@@ -68,47 +53,33 @@ class SpectrumView:
             changed, (low, high) = imgui.input_float2('dB##spectrumrange', st.spectrum_db_low, st.spectrum_db_high, format='%.0f')
         imgui_utils.tooltip('Colour range of the heatmap in dB (bottom, top)')
         if finite(changed, low, high):
-            low = float(min(max(low, -DB_LIMIT), DB_LIMIT - 1))
-            core.act('analysis', 'set', spectrum_db_low=low, spectrum_db_high=float(min(max(high, low + 1), DB_LIMIT)))
+            core.act('analysis', 'set_db_range', *float2_edit((st.spectrum_db_low, st.spectrum_db_high), (low, high)))
         label(ui, 'Channels')
         radio(core, 'analysis', 'spectrum_channels', CHANNEL_LABELS, 'spectrumchannels')
 
     def _draw_view(self, view: protocol.SpectrumView, ui: Ui) -> None:
         message(marker_text(view), DIM_RGBA)
-        what = f'{view.layer}, {view.source}' + ('' if view.channel is None else f', channel {view.channel}')
-        message(f'{what}; sampling rate {view.sampling_rate:g}', DIM_RGBA)
+        message(spectrum_caption(view), DIM_RGBA)
         for note in view.notes:
             message(note, WARNING_RGBA)
         width = imgui.get_content_region_available_width()
         low, high = view.db_range
-        plots = (('Radial mean', view.radial_freqs, view.radial_db, 1.0),
-            ('0 deg slice', view.slice0_freqs, view.slice0_db, 1.0),
-            ('45 deg slice', view.slice45_freqs, view.slice45_db, 1.0 if view.radial_filter else math.sqrt(2)))
-        for name, freqs, db, diagonal in plots:
-            if len(db) < 2:
-                continue
-            imgui.plot_lines(f'##{name}', np.ascontiguousarray(db, dtype=np.float32), overlay_text=name,
-                scale_min=low, scale_max=high, graph_size=(width, ui.font_size * 4))
-            self._draw_marks(view, float(freqs[0]), float(freqs[-1]), diagonal)
-        message(f'Plots: 0 .. {view.nyquist * math.sqrt(2):.4g} cycles per image (radial, 45 deg), '
-            f'0 .. {view.nyquist:.4g} (0 deg); {low:g} .. {high:g} dB', DIM_RGBA)
+        for name, freqs, db, diagonal in spectrum_plots(view):
+            imgui.plot_lines(f'##{name}', db, overlay_text=name, scale_min=low, scale_max=high, graph_size=(width, ui.font_size * 4))
+            self._draw_marks(view, freqs, diagonal)
+        message(plot_range_text(view), DIM_RGBA)
 
     @staticmethod
-    def _draw_marks(view: protocol.SpectrumView, f0: float, f1: float, diagonal: float) -> None:
+    def _draw_marks(view: protocol.SpectrumView, freqs, diagonal: float) -> None:
         """Vertical lines on the last plot at the marker frequencies (times `diagonal` for a square's 45 degree crossing)."""
         x0, y0 = imgui.get_item_rect_min()
         x1, y1 = imgui.get_item_rect_max()
         pad = imgui.get_style().frame_padding
         x0, x1, y0, y1 = x0 + pad[0], x1 - pad[0], y0 + pad[1], y1 - pad[1]
         draw_list = imgui.get_window_draw_list()
-        for name, _text, rgba in MARKERS:
-            value = getattr(view, name)
-            if value is None or f1 <= f0:
-                continue
-            f = value * (diagonal if name != 'nyquist' else 1.0)
-            if f0 <= f <= f1:
-                x = x0 + (f - f0) / (f1 - f0) * (x1 - x0)
-                draw_list.add_line(x, y0, x, y1, imgui.get_color_u32_rgba(*rgba), 1.0)
+        for fraction, rgba in marker_positions(view, freqs, diagonal):
+            x = x0 + fraction * (x1 - x0)
+            draw_list.add_line(x, y0, x, y1, imgui.get_color_u32_rgba(*rgba), 1.0)
 
     @staticmethod
     def _draw_average(core, ui: Ui) -> None:
@@ -138,12 +109,6 @@ class SpectrumView:
                 core.act('app', 'export_spectrum', 'npz')
             imgui_utils.tooltip('Spectrum, profiles and the layer design as arrays')
         message(f'into {folder} (the capture folder)', DIM_RGBA)
-        status = core.command_status('export')
-        if status is None:
-            return
-        if status.state == 'done':
-            message(f'Saved {status.path}', DIM_RGBA)
-        elif status.state == 'failed':
-            message(status.error or 'Export failed', ERROR_RGBA)
-        elif not status.finished:
-            message('Saving...', DIM_RGBA)
+        shown = export_text(core.command_status('export'))
+        if shown is not None:
+            message(shown[0], TONE_RGBA[shown[1]])
