@@ -1,37 +1,26 @@
 """Safe loading of generator networks: NVIDIA's pickles, our own safetensors format, and http(s) URLs.
 
-Nothing from a file is ever executed. NVIDIA's pickles are read by the restricted unpickler of
+Downloads and their cache: `sg3.download`. Nothing from a file is ever executed. NVIDIA's pickles are read by the restricted unpickler of
 `checkpoint_pickle`; the generator is rebuilt from our own classes with the recorded constructor
 arguments, and every tensor is checked against what those classes expect.
 """
 
 import dataclasses
-import hashlib
-import http.client
 import os
-import re
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Callable
 
 import torch
 
 from sg3 import checkpoint_format
 from sg3 import checkpoint_pickle
+from sg3.download import (CACHE_DIR_ENV, DEFAULT_CACHE_DIR, CancelCallback, DownloadCancelled, ProgressCallback, # noqa: F401 (URL
+    cache_folder, cached_path, check_scheme, download, is_url)                                                     # names, kept here)
 from sg3.errors import CheckpointError
 
 #----------------------------------------------------------------------------
 
 ARCHITECTURE_TITLES = {'stylegan3-t': 'StyleGAN3-T', 'stylegan3-r': 'StyleGAN3-R', 'stylegan2': 'StyleGAN2'}
 POSITIONAL_ARGS = ('z_dim', 'c_dim', 'w_dim', 'img_resolution', 'img_channels') # Official Generator signature order.
-DEFAULT_CACHE_DIR = os.path.join('~', '.cache', 'sg3-viz', 'downloads')
-CACHE_DIR_ENV = 'SG3_CACHE_DIR'
-DOWNLOAD_TIMEOUT_S = 30
-DOWNLOAD_CHUNK = 1 << 20
-
-ProgressCallback = Callable[[int, 'int|None'], None] # (bytes done, bytes total or None if unknown).
 
 @dataclasses.dataclass(frozen=True)
 class NetworkInfo:
@@ -82,13 +71,22 @@ def load_network(
     key:        str|None = None,            # Snapshot key to take the generator from; None = 'G_ema', else 'G'.
     cache_dir:  str|None = None,            # Download folder for URLs; None = $SG3_CACHE_DIR or ~/.cache/sg3-viz/downloads.
     progress:   ProgressCallback|None = None,   # Called with (bytes done, bytes total or None) while downloading.
+    cancel:     CancelCallback|None = None, # Polled while downloading; True stops with DownloadCancelled (sg3.download).
 ) -> LoadedNetwork:
     """Load a generator without executing anything from the file. Raises CheckpointError for bad input."""
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if not isinstance(source, str) or not source:
         raise CheckpointError(f'network source must be a non-empty path or URL string, got {source!r}')
-    path = download(source, cache_dir=cache_dir, progress=progress) if is_url(source) else os.path.expanduser(source)
+    if not is_url(source):
+        return _load_file(source, os.path.expanduser(source), key)
+    path = download(source, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    try:
+        return _load_file(source, path, key)
+    except CheckpointError as e: # Name the cached copy: a damaged one is downloaded again once deleted.
+        raise CheckpointError(f'{e} (the download is cached as {path}; delete it to download again)') from None
+
+def _load_file(source: str, path: str, key: str|None) -> LoadedNetwork:
     head = _read_head(path, source)
     if checkpoint_format.looks_like_safetensors(head):
         if key is not None:
@@ -117,6 +115,7 @@ def load_network(
 
 def _read_head(path: str, source: str) -> bytes:
     if not os.path.exists(path):
+        check_scheme(source)
         raise CheckpointError(f'{source}: no such file; expected a network .pkl or .safetensors file, or an http(s) URL')
     if os.path.isdir(path):
         raise CheckpointError(f'{source}: is a directory; expected a network .pkl or .safetensors file')
@@ -324,68 +323,5 @@ def _load_ours(path: str, source: str) -> tuple[torch.nn.Module, dict]:
 def save_network(G: torch.nn.Module, path: str, training_set_kwargs: dict|None = None) -> None:
     """Write `G` (one of our generators) in our safetensors format; `load_network(path)` reads it back exactly."""
     checkpoint_format.save_network(G, path, training_set_kwargs=training_set_kwargs)
-
-#----------------------------------------------------------------------------
-# URLs and the download cache.
-
-def is_url(source: str) -> bool:
-    return re.match(r'^https?://', source, flags=re.IGNORECASE) is not None
-
-def cache_folder(cache_dir: str|None = None) -> str:
-    """The download folder: `cache_dir`, else $SG3_CACHE_DIR, else ~/.cache/sg3-viz/downloads."""
-    return os.path.expanduser(cache_dir or os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR)
-
-def cached_path(url: str, cache_dir: str|None = None) -> str:
-    """Where `url` is (or will be) cached: a hash of the URL plus the readable end of its path."""
-    digest = hashlib.sha256(url.encode('utf-8')).hexdigest()[:16]
-    name = os.path.basename(urllib.parse.urlparse(url).path)
-    name = re.sub(r'[^A-Za-z0-9._-]', '_', name)[-80:].lstrip('.') or 'network'
-    return os.path.join(cache_folder(cache_dir), f'{digest}_{name}')
-
-def download(url: str, cache_dir: str|None = None, progress: ProgressCallback|None = None) -> str:
-    """Return the cached file for `url`, downloading it first if needed. Raises CheckpointError."""
-    path = cached_path(url, cache_dir)
-    if os.path.isfile(path):
-        return path
-    folder = os.path.dirname(path)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + '.', suffix='.part')
-    except OSError as e:
-        raise CheckpointError(f'{url}: cannot create the download cache folder {folder} ({e.strerror or e}); '
-            f'set ${CACHE_DIR_ENV} to a writable folder') from None
-    try:
-        with os.fdopen(handle, 'wb') as f:
-            _fetch(url, f, progress)
-        os.replace(temp_path, path)
-    finally:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-    return path
-
-def _fetch(url: str, f, progress: ProgressCallback|None) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            length = response.headers.get('Content-Length')
-            total = int(length) if length is not None and length.isdigit() else None
-            done = 0
-            if progress is not None:
-                progress(done, total)
-            while chunk := response.read(DOWNLOAD_CHUNK):
-                f.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-    except urllib.error.HTTPError as e:
-        raise CheckpointError(f'{url}: the server answered HTTP {e.code} {e.reason}; expected the network file') from None
-    except urllib.error.URLError as e:
-        raise CheckpointError(f'{url}: could not connect ({e.reason}); check the network connection, '
-            'or download the file yourself and open its path') from None
-    except (OSError, http.client.HTTPException) as e:
-        raise CheckpointError(f'{url}: the download was interrupted ({type(e).__name__}: {e}); nothing was kept, try again') from None
-    if total is not None and done != total:
-        raise CheckpointError(f'{url}: the download was interrupted after {done} of {total} bytes; nothing was kept, try again')
-    if done == 0:
-        raise CheckpointError(f'{url}: the server sent an empty file; expected a network file')
 
 #----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class FakeWorker:
         self.cancelled: list[int] = []                                    # Ids passed to cancel().
         self.states: dict[int, str] = {}                                  # Id -> newest state posted.
         self.closed = False
+        self.render_cancels = 0                                           # Calls of cancel_render().
         self._results: list[RenderResult] = []                            # Posted, not yet polled.
         self._statuses: list[CommandStatus] = []
         self._rendered_stamp = 0
@@ -70,6 +71,11 @@ class FakeWorker:
     def poll_commands(self) -> list[CommandStatus]:
         statuses, self._statuses = self._statuses, []
         return statuses
+
+    def cancel_render(self) -> bool:
+        """Recorded; the test posts what the cancelled render would."""
+        self.render_cancels += 1
+        return True
 
     def close(self) -> None:
         self.closed = True

@@ -46,6 +46,7 @@ class Worker(Protocol):
     def start(self, command: Command, args: RenderArgs) -> int: ...
     def cancel(self, command_id: int) -> None: ...
     def poll_commands(self) -> list[CommandStatus]: ...
+    def cancel_render(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -60,7 +61,7 @@ class Message:
 class ViewCore(TimelineActions):
     APP_ACTIONS = ('quit', 'help', 'toggle_pane', 'zoom_fit', 'zoom_1', 'set_filter', 'reset_view', 'capture_image',
         'capture_window', 'save_session', 'load_session', 'set_session_path', 'open', 'compute_metrics', 'average_spectrum',
-        'export_spectrum', 'cancel', 'toggle_presentation') + TimelineActions.TIMELINE_ACTIONS
+        'export_spectrum', 'cancel', 'cancel_load', 'toggle_presentation') + TimelineActions.TIMELINE_ACTIONS
 
     def __init__(self, worker: Worker, *,
         config_dir: pathlib.Path | None = None,     # Per-user config folder (default: settings.config_dir()).
@@ -264,6 +265,20 @@ class ViewCore(TimelineActions):
         status = self.command_status(kind)
         if status is not None and not status.finished:
             self.worker.cancel(status.command_id)
+
+    def cancel_load(self) -> None:
+        """Stop loading the requested network (a download that stalls, a load that hangs) and go back to the
+        network shown before, if there is one."""
+        if self.loading is None or self.last_args is None:
+            raise ActionError('No network is loading: there is nothing to cancel.')
+        requested = self.last_args.network
+        self.worker.cancel_render()
+        self.loading = None
+        shown = self.result.args.network if self.result is not None and self.result.network is not None and self.result.args else None
+        back = shown is not None and shown != requested
+        if back:
+            self.network.update(source=shown.source, key=shown.key)
+        self.show_message(f'Cancelled loading {requested.source}' + (f'; showing {shown.source} again.' if back else '.'), about='network')
 
     # ------------------------------------------------------------------------
     # Per frame.

@@ -17,11 +17,17 @@ full-precision results and background commands stay float32; every other request
 Background commands (`RenderWorker.start`): `start_command` gets the command's network and hands the work
 to `viz.render.analysis` (EQ metrics, K-seed spectrum averages, spectrum exports); videos of timelines go to
 `viz.render.video`, which renders every frame through `render`.
+
+Cancelling: the worker's cancel event reaches the load (a download stops between chunks or while it waits for
+the server, sg3.download) and the synthesis (between layers). A load that was cancelled is not remembered as
+failed: asking for the network again loads it again. Fault injection for the reliability tests (viz.faults):
+the points 'render' (each request), 'load' (each network load) and 'command' (each chunk of a command).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import threading
 import time
 from typing import Any, Callable
@@ -31,12 +37,14 @@ import torch
 import sg3.ops
 from sg3 import pipeline, spectra
 from sg3.transforms import invert_transform, make_transform
+from viz import faults
 from viz.render import analysis as render_analysis, ops as render_ops, video as render_video
 from viz.render.cache import LRU
 from viz.protocol import Command, LatentArgs, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult, VideoCommand
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
-# be called with progress text while it loads (e.g. download progress).
+# be called with progress text while it loads (e.g. download progress). A load_fn that takes a keyword `cancel`
+# gets the render's cancel event (a threading.Event: stop soon when it is set).
 LoadFn = Callable[[str, str, 'str | None', 'Callable[[str], None] | None'], torch.nn.Module]
 
 
@@ -44,10 +52,15 @@ class RenderError(ValueError):
     """A request this network or machine cannot honour (unavailable device, class out of range, ...)."""
 
 
-def default_load(source: str, device: str, key: str | None, progress: Callable[[str], None] | None = None) -> torch.nn.Module:
-    """sg3.load_generator, reporting download progress for URLs (at most every 0.2 s)."""
+class LoadCancelled(render_ops.RenderCancelled):
+    """The load of a network was cancelled (the worker is closing, or another network was asked for)."""
+
+
+def default_load(source: str, device: str, key: str | None, progress: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None) -> torch.nn.Module:
+    """sg3.load_generator, reporting download progress for URLs (at most every 0.2 s); `cancel` stops a download."""
     import sg3
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {} if cancel is None else {'cancel': cancel.is_set}
     if progress is not None and source.lower().startswith(('http://', 'https://')):
         last = [0.0]
 
@@ -72,9 +85,13 @@ def resolve_device(name: str) -> str:
         raise RenderError(str(e)) from None
 
 
+def is_out_of_memory(e: BaseException) -> bool:
+    return isinstance(e, (MemoryError, torch.OutOfMemoryError)) or 'out of memory' in str(e).lower()
+
+
 def format_error(e: BaseException) -> str:
     """A one-paragraph message for the image area."""
-    if isinstance(e, MemoryError) or 'out of memory' in str(e).lower():
+    if is_out_of_memory(e):
         return f'Out of memory: {e}. Try a smaller network, device cpu, or close other programs.'.replace('\n', ' ')
     if isinstance(e, ValueError):  # Sg3Error, RenderError and friends carry user-facing messages.
         return str(e)
@@ -89,6 +106,7 @@ class Renderer:
         max_mappings: int = 64,                     # Mapping outputs kept (per seed, class, psi, cutoff).
     ) -> None:
         self._load_fn = load_fn
+        self._load_takes_cancel = _takes_cancel(load_fn)
         self._networks = LRU(max_networks)          # (source, key, device) -> (G, NetworkSummary)
         self._mappings = LRU(max_mappings)          # (net key, seed, class, psi, cutoff) -> ws [1, num_ws, w_dim]
         self._layer_lists = LRU(16)                 # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
@@ -109,13 +127,14 @@ class Renderer:
         fields: dict[str, Any] = {}
         self.analysis.begin()
         try:
+            faults.hit('render', cancel, oom_type=torch.OutOfMemoryError)
             self._render(args, stamp, cancel, progress, fields)
         except render_ops.RenderCancelled:
             return RenderResult(stamp=stamp, error='cancelled', args=args)
         except Exception as e:  # Errors are data.
             fields['error'] = format_error(e)
             fields.pop('image', None)
-            if isinstance(e, MemoryError) or 'out of memory' in str(e).lower():
+            if is_out_of_memory(e):
                 self._mappings.clear()
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
@@ -129,20 +148,24 @@ class Renderer:
         needed; the worker steps the job between renders. Raises (the worker reports 'failed') when the command
         cannot run, e.g. EQ metrics on a network without input transform."""
         if isinstance(command, VideoCommand):     # Its frames carry their own requests.
-            return render_video.start_video(command, lambda view, stop: self.render(view, cancel=stop), cancel)
-        G, _summary, net_key = self._network(args)
-        return self.analysis.start_command(command, G, net_key, args,
-            render=lambda view, stop: self.render(view, cancel=stop))
+            job = render_video.start_video(command, lambda view, stop: self.render(view, cancel=stop), cancel)
+        else:
+            G, _summary, net_key = self._network(args)
+            job = self.analysis.start_command(command, G, net_key, args,
+                render=lambda view, stop: self.render(view, cancel=stop))
+        return _FaultyJob(job) if faults.wants('command') else job
 
-    def _network(self, args: RenderArgs, progress: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, NetworkSummary, tuple]:
+    def _network(self, args: RenderArgs, progress: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> tuple[torch.nn.Module, NetworkSummary, tuple]:
         """The generator of the request, its summary and its cache key (source, key, device)."""
         net_key = (args.network.source, args.network.key, resolve_device(args.performance.device))
-        G, summary = self.get_network(*net_key, progress=progress)
+        G, summary = self.get_network(*net_key, progress=progress, cancel=cancel)
         return G, summary, net_key
 
-    def get_network(self, source: str, key: str | None, device: str,
-            progress: Callable[[str], None] | None = None) -> tuple[torch.nn.Module, NetworkSummary]:
-        """The cached generator and its summary; loads on first use."""
+    def get_network(self, source: str, key: str | None, device: str, progress: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> tuple[torch.nn.Module, NetworkSummary]:
+        """The cached generator and its summary; loads on first use. Raises LoadCancelled when `cancel` is set
+        during the load."""
         net_key = (source, key, device)
         if net_key in self._networks:
             self._networks.move_to_end(net_key)
@@ -152,8 +175,13 @@ class Renderer:
         if progress is not None:
             progress(f'Loading {source} on {device}...')
         try:
-            G = self._load_fn(source, device, key, progress)
+            faults.hit('load', cancel, oom_type=torch.OutOfMemoryError)
+            if cancel is not None and cancel.is_set():
+                raise LoadCancelled()
+            G = self._load_fn(source, device, key, progress, **({'cancel': cancel} if self._load_takes_cancel else {}))
         except Exception as e:
+            if isinstance(e, render_ops.RenderCancelled) or (cancel is not None and cancel.is_set()):
+                raise LoadCancelled() from None     # Not a failure of the network: the next request loads it again.
             self._failed = (net_key, format_error(e))
             raise
         self._failed = None
@@ -169,7 +197,7 @@ class Renderer:
         report = None
         if progress is not None:
             report = lambda text: progress(RenderResult(stamp=stamp, loading=text, args=args))
-        G, summary, net_key = self._network(args, progress=report)
+        G, summary, net_key = self._network(args, progress=report, cancel=cancel)
         fields['network'] = summary
         fields['image_resolution'] = G.img_resolution
         if cancel is not None and cancel.is_set():
@@ -294,6 +322,29 @@ class Renderer:
         fields['image'] = render_ops.to_display(shown[0], normalize=la.normalize, gain_db=la.gain_db)
 
 # ----------------------------------------------------------------------------
+
+
+def _takes_cancel(load_fn: Callable) -> bool:
+    """Does `load_fn` take the keyword `cancel`?"""
+    try:
+        parameters = inspect.signature(load_fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == 'cancel' or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+class _FaultyJob:
+    """A command job whose every chunk first passes the 'command' fault point (viz.faults; tests only)."""
+
+    def __init__(self, job: render_analysis.CommandJob) -> None:
+        self._job = job
+
+    def step(self, cancel: threading.Event):
+        faults.hit('command', cancel, oom_type=torch.OutOfMemoryError)
+        return self._job.step(cancel)
+
+    def abort(self):
+        return self._job.abort()
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: float, center: torch.Tensor) -> torch.Tensor:

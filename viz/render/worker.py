@@ -4,8 +4,11 @@ Requests. The GUI thread calls `submit(args)` whenever the request changes (it n
 once a frame. The worker thread takes the newest waiting request, renders it, and posts the result; a
 request that was replaced before the worker got to it is never rendered. Results carry the stamp of their
 request, and `poll()` never returns a result older than one it already returned. Exceptions from the
-render function become `RenderResult.error`. `close()` sets the cancel flag the render function checks
-between layers and returns promptly even while a render is running.
+render function become `RenderResult.error`. Each render gets a cancel flag, which the render function checks
+while it loads a network and between layers: `close()` sets it and returns promptly even while a render is
+running; `cancel_render()` sets it (a load that hangs, a slow render); and a request for another network sets it
+while the running render still loads its network (the loaded network would not be shown). A cancelled render
+posts a result with error 'cancelled'.
 
 Commands. Background work that is not "show this state" (batch metrics, spectrum averages, exports) is
 started with `start(command, args)`, which returns a command id at once, and stopped with `cancel(id)`.
@@ -63,6 +66,11 @@ class _Command:
     job: CommandJob | None = None               # Set once started on the worker thread.
 
 
+def _network_of(args: RenderArgs) -> tuple:
+    """What decides which network a request loads."""
+    return (args.network, args.performance.device)
+
+
 def _error_text(e: BaseException) -> str:
     """ValueErrors carry user-facing messages; anything else is named by its type."""
     return str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
@@ -80,11 +88,13 @@ class RenderWorker:
         self._on_result = on_result
         self._on_start = on_start
         self._cond = threading.Condition()
-        self._cancel = threading.Event()
         self._closed = False
         self._next_stamp = 0                        # Stamp of the newest submitted request.
         self._pending: tuple[int, RenderArgs] | None = None  # The single slot.
         self._rendering: int | None = None          # Stamp being rendered now.
+        self._rendering_args: RenderArgs | None = None  # Its request.
+        self._render_cancel = threading.Event()     # Set to stop the render in flight.
+        self._loading = False                       # The render in flight is loading its network.
         self._result: RenderResult | None = None    # Newest posted result.
         self._result_seq = 0                        # Increments with each posted result.
         self._returned_seq = 0                      # Sequence number of the last result poll() returned.
@@ -110,6 +120,8 @@ class RenderWorker:
             raise TypeError(f'RenderWorker.submit: args = {args!r}: expected a RenderArgs')
         with self._cond:
             self._check_open('submit')
+            if self._loading and self._rendering_args is not None and _network_of(args) != _network_of(self._rendering_args):
+                self._render_cancel.set()
             self._next_stamp += 1
             self._pending = (self._next_stamp, args)
             self._cond.notify_all()
@@ -122,6 +134,15 @@ class RenderWorker:
                 return None
             self._returned_seq = self._result_seq
             return self._result
+
+    def cancel_render(self) -> bool:
+        """Stop the render in flight (e.g. a network load that hangs) at its next check; it posts a result with
+        error 'cancelled'. Never blocks. Returns whether a render was in flight."""
+        with self._cond:
+            if self._rendering is None:
+                return False
+            self._render_cancel.set()
+            return True
 
     @property
     def latest_stamp(self) -> int:
@@ -213,7 +234,7 @@ class RenderWorker:
                 return
             self._closed = True
             self._pending = None
-            self._cancel.set()
+            self._render_cancel.set()
             if self._active is not None:
                 self._active.cancel.set()
             while self._queued:
@@ -248,7 +269,7 @@ class RenderWorker:
     def _post(self, result: RenderResult, final: bool = False) -> None:
         with self._cond:
             if final:
-                self._rendering = None
+                self._rendering, self._rendering_args, self._loading = None, None, False
             if self._closed:
                 return
             # Drop results older than the newest posted one.
@@ -312,11 +333,14 @@ class RenderWorker:
     def _render(self, stamp: int, args: RenderArgs) -> None:
         def progress(result: RenderResult) -> None:
             assert result.stamp == stamp, 'progress result carries another stamp'
+            if result.loading is not None:
+                with self._cond:
+                    self._loading = True
             self._post(result)
 
         start = time.perf_counter()
         try:
-            result = self._render_fn(args, stamp, self._cancel, progress)
+            result = self._render_fn(args, stamp, self._render_cancel, progress)
             assert isinstance(result, RenderResult) and result.stamp == stamp, 'render_fn must return a RenderResult with its stamp'
         except Exception as e:  # Errors are data: the app shows them and keeps running.
             result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
@@ -339,7 +363,9 @@ class RenderWorker:
                 request = self._pending
                 self._pending = None
                 if request is not None:
-                    self._rendering = request[0]
+                    self._rendering, self._rendering_args = request
+                    self._render_cancel = threading.Event()
+                    self._loading = False
                 elif self._active is None:
                     self._active = self._queued.popleft()
                 entry = self._active
