@@ -212,6 +212,52 @@ def summarize_ms(seconds) -> str:
     return f'mean {values.mean():.1f} ms, p95 {np.percentile(values, 95):.1f} ms'
 
 # ----------------------------------------------------------------------------
+# Timeline and video.
+
+EASING_LABELS = {'linear': 'Linear', 'smooth': 'Smooth', 'catmull-rom': 'Catmull-Rom'}
+LATENT_LABELS = {'seeds': 'Seed position', 'linear': 'W, linear', 'spherical': 'W, spherical'}
+FORMAT_LABELS = {'mp4': 'MP4 (H.264)', 'mkv': 'MKV (lossless FFV1)', 'png': 'PNG frames', 'gif': 'GIF'}
+CONTENT_LABELS = {'image': 'Image', 'view': 'Image area as shown'}
+FPS_CHOICES = (24, 30, 60)
+GIF_FPS_LIMIT = 50                              # GIF frame delays are whole hundredths of a second.
+NO_KEYFRAMES = 'No keyframes yet: set up a view and add it, or record a performance.'
+VIDEO_HELP = ('Render the timeline frame by frame at full quality into the capture folder, in the background;\n'
+    'the timeline JSON is saved beside the video')
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoSettings:
+    """How the next video is rendered (front-end settings, not part of the view): ViewCore.render_video's arguments."""
+    format: str = 'mp4'
+    fps: int = 30
+    scale: int = 1
+    quality: int = 18
+    content: str = 'image'
+
+    def with_format(self, format: str) -> 'VideoSettings':
+        """Another format, its frame rate lowered to what the format can hold."""
+        return dataclasses.replace(self, format=format, fps=min(self.fps, GIF_FPS_LIMIT) if format == 'gif' else self.fps)
+
+    def fps_choices(self) -> dict[str, str]:
+        """{'30': '30 fps', ...}: the frame rates offered for the format."""
+        return {str(f): f'{f} fps' for f in FPS_CHOICES if f <= GIF_FPS_LIMIT or self.format != 'gif'}
+
+    def arguments(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def describe_keyframe(key) -> str:
+    """A keyframe (viz.core.timeline.Keyframe) in a few words: its seed position and transform."""
+    latent = key.controllers.get('latent', {})
+    transform = key.controllers.get('transform', {})
+    text = f'seed {latent.get("x", 0):g}' + (f', {latent.get("y", 0):g}' if latent.get('y') else '')
+    if transform.get('x') or transform.get('y'):
+        text += f'  t ({transform.get("x", 0):.3g}, {transform.get("y", 0):.3g})'
+    if transform.get('angle_deg'):
+        text += f'  {transform["angle_deg"]:.3g} deg'
+    return text
+
+# ----------------------------------------------------------------------------
 # Background commands.
 
 

@@ -142,6 +142,7 @@ class TkVisualizer:
         self._ready = False
         self._closed = False
         self._help: tk.Toplevel | None = None
+        self._presenting = False
         self._build(use_gl if use_gl is not None else os.environ.get(NO_GL_ENV, '') in ('', '0'))
         if session_file:
             self.core.load_session(session_file)
@@ -155,12 +156,10 @@ class TkVisualizer:
         root.rowconfigure(0, weight=1)
         right = ttk.Frame(root)
         right.grid(row=0, column=1, rowspan=2, sticky='nsew')
-        right.rowconfigure(0, weight=1)
-        right.columnconfigure(0, weight=1)
         self.area = ImageArea(right, self.core, self.request_frame, use_gl=use_gl, emit=self._emit)
-        self.area.frame.grid(row=0, column=0, sticky='nsew')
         self.status = ttk.Label(right, anchor='w', padding=(6, 2))
-        self.status.grid(row=1, column=0, sticky='ew')
+        self.status.pack(side='bottom', fill='x')
+        self.area.frame.pack(side='top', fill='both', expand=True)
         self.pane = ScrollPane(root, width=self._pane_width())
         toolbar = ttk.Frame(self.pane.inner)
         toolbar.pack(side='top', fill='x', pady=(0, 4))
@@ -168,7 +167,7 @@ class TkVisualizer:
             'Hide pane (Tab)': ttk.Button(toolbar, text='Hide pane (Tab)', command=lambda: self._act('app', 'toggle_pane'))}
         for button in self.toolbar.values():
             button.pack(side='left', padx=(0, 4))
-        ctx = PanelContext(core=self.core, changed=self.request_frame, hold=self._hold, em=self.em,
+        ctx = PanelContext(core=self.core, changed=self._panel_changed, hold=self._hold, em=self.em,
             frame_times=lambda: tuple(self._frame_times), image_text=self._image_text)
         self.panels = []
         self.headers: dict[str, ttk.Button] = {}
@@ -214,6 +213,18 @@ class TkVisualizer:
             self.pane.grid_remove()
         self._pane_shown = show
 
+    def _present(self, on: bool) -> None:
+        """Presentation mode (F11): the image alone, full screen, for screen recorders."""
+        self._presenting = on
+        if on:
+            self.status.pack_forget()
+        else:
+            self.status.pack(side='bottom', fill='x', before=self.area.frame)
+        try:
+            self.root.attributes('-fullscreen', on)
+        except tk.TclError:                     # A platform without full-screen windows: the window keeps its size.
+            pass
+
     # ------------------------------------------------------------------------
     # Helpers.
 
@@ -223,6 +234,11 @@ class TkVisualizer:
 
     def _act(self, target: str, name: str, *args) -> None:
         self.core.act(target, name, *args)
+        self.request_frame()
+
+    def _panel_changed(self) -> None:
+        """A panel acted (or changed its own settings): refresh the panels on the next tick."""
+        self._signature = None
         self.request_frame()
 
     def _hold(self, held: bool) -> None:
@@ -311,8 +327,10 @@ class TkVisualizer:
         if core.quit_requested:
             self.quit()
             return
-        if core.view.show_pane != self._pane_shown:
-            self._show_pane(core.view.show_pane)
+        if (core.view.show_pane and not core.presenting) != self._pane_shown:
+            self._show_pane(core.view.show_pane and not core.presenting)
+        if core.presenting != self._presenting:
+            self._present(core.presenting)
         if core.help_requested:
             core.help_requested = False
             self.show_help()
@@ -352,7 +370,8 @@ class TkVisualizer:
     def _refresh_panels(self, now: float) -> None:
         core = self.core
         signature = (tuple(c.state for c in core.controllers.values()), core.result, core.loading, core.visible_message(), core.view,
-            core.settings.recent, tuple(core.commands.values()), core.session_path, len(core.psnr_history), self.area.image_size)
+            core.settings.recent, tuple(core.commands.values()), core.session_path, len(core.psnr_history), self.area.image_size,
+            core.timeline, core.playhead, core.timeline_path)
         if signature != self._signature:
             self._signature = signature
             for panel in self.panels:

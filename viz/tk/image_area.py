@@ -180,7 +180,7 @@ class ImageArea:
         self.core = core
         self.on_input = on_input                # Something changed: ask for a frame.
         self.emit = emit or (lambda line: None)
-        self.frame = ttk.Frame(parent)
+        self.frame = ttk.Frame(parent, width=320, height=240)  # A requested size: the surface inside is placed, which requests none.
         self.mouse = MouseZoom()
         self.image: np.ndarray | None = None    # The image shown, uint8 [H, W, 3].
         self.note = ''                          # For the status bar: how the image is drawn when it is not with OpenGL.

@@ -255,10 +255,15 @@ class Panel:
 
     def check(self, parent: tk.Widget, name: str, text: str, target: str, field: str, tip: str | None = None) -> ttk.Checkbutton:
         """A checkbutton showing a boolean state field of controller `target`; a click sets it."""
+        return self.check_value(parent, name, text, lambda: getattr(self.state(target), field), lambda on: self.act(target, 'set', **{field: on}), tip)
+
+    def check_value(self, parent: tk.Widget, name: str, text: str, current: Callable[[], bool], commit: Callable[[bool], None],
+        tip: str | None = None) -> ttk.Checkbutton:
+        """A checkbutton showing current(); a click calls commit(new value)."""
         var = tk.BooleanVar(master=parent)
-        button = ttk.Checkbutton(parent, text=text, variable=var, command=lambda: self.act(target, 'set', **{field: var.get()}))
+        button = ttk.Checkbutton(parent, text=text, variable=var, command=lambda: commit(var.get()))
         button.pack(side='left')
-        self.watch(lambda: bool(getattr(self.state(target), field)), var.set)
+        self.watch(lambda: bool(current()), var.set)
         return self.control(name, button, tip)
 
     def radios(self, parent: tk.Widget, name: str, current: Callable[[], str], options: dict[str, str],
@@ -299,9 +304,9 @@ class Panel:
 
     def number(self, parent: tk.Widget, name: str, current: Callable[[], float], commit: Callable[[float], None],
         low: float, high: float, increment: float = 1.0, integer: bool = True, width: int = 8, fmt: str = '{:g}',
-        tip: str | None = None) -> ttk.Spinbox:
+        tip: str | None = None, follow: bool = True) -> ttk.Spinbox:
         """A spinbox for a number in [low, high]: its arrows step it, typed text is taken with Return or on leaving.
-        Text that is not a number is put back."""
+        Text that is not a number is put back. With follow=False the shown value is set once (rows rebuilt on change)."""
         var = tk.StringVar(master=parent)
         widget = ttk.Spinbox(parent, textvariable=var, from_=low, to=high, increment=increment, width=width)
         widget.pack(side='left')
@@ -325,7 +330,10 @@ class Panel:
         widget.bind('<Return>', take)
         widget.bind('<KP_Enter>', take)
         widget.bind('<FocusOut>', take)
-        self.watch(current, lambda value: var.set(fmt.format(value)))
+        if follow:
+            self.watch(current, lambda value: var.set(fmt.format(value)))
+        else:
+            var.set(fmt.format(current()))
         return self.control(name, widget, tip)
 
     def slider(self, parent: tk.Widget, name: str, current: Callable[[], float], commit: Callable[[float], None],
@@ -424,9 +432,10 @@ class Panel:
         widget.bind('<ButtonRelease-1>', release)
         return self.control(name, widget, (tip + '\n' if tip else '') + 'Drag to change; hold Shift for fast, Ctrl or Alt for slow.')
 
-    def command_row(self, parent: tk.Widget, name: str, kind: str, text: str, action: str, *args: Any, tip: str | None = None) -> ttk.Button:
+    def command_row(self, parent: tk.Widget, name: str, kind: str, text: str, action: str | Callable[[], Any], *args: Any,
+        tip: str | None = None) -> ttk.Button:
         """The Start button of a background command (it reads Cancel while the command is queued or running), and
-        below it the command's progress bar or outcome."""
+        below it the command's progress bar or outcome. `action` is an app action (called with `args`) or a function."""
         def running() -> bool:
             status = self.core.command_status(kind)
             return status is not None and not status.finished
@@ -434,6 +443,8 @@ class Panel:
         def press() -> None:
             if running():
                 self.act('app', 'cancel', kind)
+            elif callable(action):
+                action()
             else:
                 self.act('app', action, *args)
         widget = self.button(parent, name, text, press, tip)

@@ -163,8 +163,8 @@ class Pane(FrameDriver):
 
 
 def generic(name: str) -> str:
-    """A control's name with the parts that vary with the network (W index) replaced."""
-    return re.sub(r'/W \d+$', '/W *', name)
+    """A control's name with the parts that vary with the data (W index, keyframe number) replaced."""
+    return re.sub(r'/(W|go|time|Set|Up|Down|Delete) \d+$', r'/\1 *', name)
 
 
 def assert_every_control_touched(request: pytest.FixtureRequest, pane: Pane, classes, prepare) -> None:

@@ -110,6 +110,10 @@ def test_shortcuts_act_unless_a_text_field_has_the_keyboard(app, tmp_path):
     pump(app, lambda: app.area._last_view[1][0] == 0)            # The pane is hidden: the image area starts at the left.
     key(app, 'Tab')
     pump(app, lambda: app.area._last_view[1][0] > 0)
+    key(app, 'F11')                                             # Presentation mode: the image alone.
+    pump(app, lambda: core.presenting and app.area._last_view[1][0] == 0 and not app.status.winfo_ismapped())
+    key(app, 'F11')
+    pump(app, lambda: not core.presenting and app.area._last_view[1][0] > 0 and app.status.winfo_ismapped())
     key(app, 'F1')
     pump(app, lambda: app._help is not None and app._help.winfo_exists())
     assert app._help.title() == app_mod.HELP_TITLE

@@ -14,11 +14,11 @@ from PIL import Image
 
 from tests.viz.fakes import sg2_summary, summary
 from tests.viz.tk.harness import assert_every_control_touched
-from viz.core.texts import MODE_LABELS, PREVIEW_LABEL, format_psnr
+from viz.core.texts import MODE_LABELS, NO_KEYFRAMES, PREVIEW_LABEL, format_psnr
 from viz.protocol import (AnalysisResult, CommandStatus, EquivarianceView as EqView, ExportSpectrumCommand, LayerInfo, LayerStats,
-    MetricsCommand, NetworkArgs, SpectrumAverageCommand)
+    MetricsCommand, NetworkArgs, SpectrumAverageCommand, VideoCommand)
 from viz.tk.panels import (PANEL_CLASSES, CapturePanel, EquivariancePanel, LatentPanel, LayersPanel, NetworkPanel, PerformancePanel,
-    SessionPanel, SpectrumPanel, StyleMixPanel, TransformPanel, TruncNoisePanel, ViewPanel)
+    SessionPanel, SpectrumPanel, StyleMixPanel, TimelinePanel, TransformPanel, TruncNoisePanel, ViewPanel)
 from viz.tk.panels.latent import DRAG_SEEDS_PER_EM
 from viz.tk.panels.transform import DRAG_FAST, DRAG_SLOW, OUTPUT_IID
 
@@ -355,6 +355,89 @@ def test_spectrum_settings_plots_markers_average_and_export(pane, tmp_path):
     assert not last(core).analysis.spectrum
 
 # ----------------------------------------------------------------------------
+# Timeline and video.
+
+
+def seeds_of(core):
+    return [key.controllers['latent']['x'] for key in core.timeline.keyframes]
+
+
+def test_timeline_keyframes_scrubber_play_and_record(pane):
+    core = pane.show(TimelinePanel).core
+    assert pane.shown(NO_KEYFRAMES) and not pane.enabled('Clear') and not pane.enabled('scrub') and not pane.enabled('render')
+    pane.press('Add current view')
+    core.act('latent', 'set_seed', 5)
+    pane.press('Add current view')
+    assert seeds_of(core) == [0, 5] and [k.time for k in core.timeline.keyframes] == [0.0, 2.0]
+    assert not pane.enabled('Up 1') and not pane.enabled('Down 2') and pane.shown('seed 5')
+    pane.press('go 1')
+    assert core.playhead.time == 0.0 and core.controllers['latent'].state.x == 0
+    pane.type('time 2', '3')
+    assert [k.time for k in core.timeline.keyframes] == [0.0, 3.0]
+    core.act('latent', 'set_seed', 7)
+    pane.press('Set 2')
+    assert seeds_of(core) == [0, 7]
+    pane.press('Down 1')
+    assert seeds_of(core) == [7, 0]
+    pane.press('Up 2')
+    assert seeds_of(core) == [0, 7]
+    pane.slide('scrub', 1.5)
+    assert core.playhead.time == pytest.approx(1.5)
+    pane.press('Add at playhead')
+    assert [k.time for k in core.timeline.keyframes] == [0.0, 1.5, 3.0]
+    pane.press('Delete 2')
+    assert [k.time for k in core.timeline.keyframes] == [0.0, 3.0]
+    pane.press('play')
+    assert core.playhead.playing and pane.widget('play').cget('text') == 'Pause'
+    pane.press('play')
+    assert not core.playhead.playing
+    pane.press('record')
+    assert core.playhead.recording and pane.shown('Recording...') and pane.widget('record').cget('text') == 'Stop recording'
+    pane.press('record')
+    assert not core.playhead.recording and pane.shown('Recorded')
+    pane.press('Clear')
+    assert core.timeline.keyframes == ()
+
+
+def test_timeline_options_seed_loop_files_and_video(pane, tmp_path):
+    core = pane.show(TimelinePanel).core
+    pane.type('seeds', '3, 4')
+    pane.type('seconds', '1.5')
+    pane.press('Make')
+    assert seeds_of(core)[:2] == [3, 4] and core.timeline.keyframes[1].time == 1.5
+    pane.choose('easing', 'Linear')
+    looped = core.timeline.loop
+    pane.press('loop')
+    pane.choose('latent', 'W, spherical')
+    pane.type('duration', '10')
+    t = core.timeline
+    assert (t.easing, t.latent, t.duration) == ('linear', 'spherical', 10.0) and t.loop == (not looped)
+    path = tmp_path / 'timeline.json'
+    pane.type('file', str(path))
+    pane.press('Save')
+    assert path.is_file()
+    core.act('app', 'clear_timeline')
+    pane.press('Load')
+    assert seeds_of(core)[:2] == [3, 4]
+    pane.choose('format', 'GIF')
+    assert not pane.widget('quality').winfo_ismapped() and pane.widget('fps').cget('values') == ('24 fps', '30 fps')
+    pane.choose('fps', '24 fps')
+    pane.choose('format', 'MP4 (H.264)')
+    assert pane.widget('quality').winfo_ismapped()
+    pane.slide('quality', 30)
+    pane.type('scale', '2')
+    pane.choose('content', 'Image area as shown')
+    pane.press('render')
+    command_id, command, _args = core.worker.last_command
+    assert isinstance(command, VideoCommand)
+    assert (command.format, command.fps, command.scale, command.quality, command.content) == ('mp4', 24, 2, 30, 'view')
+    assert pane.widget('render').cget('text') == 'Cancel'
+    pane.press('render')
+    assert core.worker.cancelled == [command_id]
+    pane.status(command_id, 'done', done=1, total=1, path=str(tmp_path / 'video-00001.mp4'))
+    assert pane.shown(f'Saved {tmp_path / "video-00001.mp4"}') and pane.widget('render').cget('text') == 'Render video'
+
+# ----------------------------------------------------------------------------
 # Performance, capture, view, session.
 
 
@@ -446,12 +529,14 @@ def test_a_command_status_of_another_kind_leaves_the_button(pane):
 def test_every_panel_builds_before_the_first_result(pane):
     pane.show(*PANEL_CLASSES)
     assert [p.title for p in pane.panels.values()] == ['Network', 'Latent', 'Style mixing', 'Truncation & noise', 'Input transform',
-        'Equivariance', 'Layers', 'Spectrum', 'Performance', 'Capture', 'View', 'Session']
+        'Equivariance', 'Layers', 'Spectrum', 'Performance', 'Capture', 'Timeline & video', 'View', 'Session']
     assert set(MODE_LABELS) == {name.split(':')[1] for name in pane.panels['Equivariance'].controls if name.startswith('mode:')}
 
 
 def test_every_control_was_used(request, pane):
     def prepare(p):
         p.deliver(network=summary(c_dim=4), layers=layers())
+        p.core.act('app', 'add_keyframe')
+        p.frame()
     assert_every_control_touched(request, pane, PANEL_CLASSES, prepare)
 

@@ -9,25 +9,10 @@ import dataclasses
 import imgui
 
 from gui_utils import imgui_utils
-from viz.core.timeline import EASINGS, LATENT_MODES
-from viz.protocol import H264_CRF, VIDEO_CONTENTS, VIDEO_FORMATS
+from viz.core.texts import CONTENT_LABELS, EASING_LABELS, FORMAT_LABELS, LATENT_LABELS, NO_KEYFRAMES, VIDEO_HELP, VideoSettings, describe_keyframe
+from viz.protocol import H264_CRF
 from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, combo, draw_command, finite, input_int, label, message
 
-EASING_LABELS = {'linear': 'Linear', 'smooth': 'Smooth', 'catmull-rom': 'Catmull-Rom'}
-LATENT_LABELS = {'seeds': 'Seed position', 'linear': 'W, linear', 'spherical': 'W, spherical'}
-FORMAT_LABELS = {'mp4': 'MP4 (H.264)', 'mkv': 'MKV (lossless FFV1)', 'png': 'PNG frames', 'gif': 'GIF'}
-CONTENT_LABELS = {'image': 'Image', 'view': 'Image area as shown'}
-FPS_CHOICES = (24, 30, 60)
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoSettings:
-    """How the next video is rendered (front-end settings, not part of the view)."""
-    format: str = 'mp4'
-    fps: int = 30
-    scale: int = 1
-    quality: int = 18
-    content: str = 'image'
 
 
 class TimelineView:
@@ -84,7 +69,7 @@ class TimelineView:
             if imgui.button('Clear##timeline'):
                 core.act('app', 'clear_timeline')
         if not timeline.keyframes:
-            message('No keyframes yet: set up a view and add it, or record a performance.', DIM_RGBA)
+            message(NO_KEYFRAMES, DIM_RGBA)
             return
         count = len(timeline.keyframes)
         for index, key in enumerate(timeline.keyframes):
@@ -113,7 +98,7 @@ class TimelineView:
                 if imgui.button('Delete'):
                     core.act('app', 'delete_keyframe', index)
                 imgui.same_line()
-                message(_describe(key), DIM_RGBA)
+                message(describe_keyframe(key), DIM_RGBA)
 
     def _draw_options(self, core, ui: Ui) -> None:
         timeline = core.timeline
@@ -174,10 +159,10 @@ class TimelineView:
         with imgui_utils.item_width(fs * 9):
             picked = combo('##videoformat', v.format, FORMAT_LABELS)
         if picked is not None:
-            self.video = dataclasses.replace(v, format=picked, fps=min(v.fps, 50) if picked == 'gif' else v.fps)
+            self.video = v.with_format(picked)
         imgui.same_line()
         with imgui_utils.item_width(fs * 4):
-            picked = combo('##videofps', str(v.fps), {str(f): f'{f} fps' for f in FPS_CHOICES if f <= 50 or v.format != 'gif'})
+            picked = combo('##videofps', str(v.fps), v.fps_choices())
         if picked is not None:
             self.video = dataclasses.replace(self.video, fps=int(picked))
         label(ui, 'Size')
@@ -203,23 +188,10 @@ class TimelineView:
                 if imgui.button('Cancel##video'):
                     core.act('app', 'cancel', 'video')
             elif imgui.button('Render video##video'):
-                v = self.video
-                core.act('app', 'render_video', format=v.format, fps=v.fps, scale=v.scale, quality=v.quality, content=v.content)
-        imgui_utils.tooltip('Render the timeline frame by frame at full quality into the capture folder, in the background;\n'
-            'the timeline JSON is saved beside the video')
+                core.act('app', 'render_video', **self.video.arguments())
+        imgui_utils.tooltip(VIDEO_HELP)
         status = core.command_status('video')
         draw_command(status)
         if status is not None and status.state == 'done' and status.path:
             message(f'Saved {status.path}', DIM_RGBA)
 
-
-def _describe(key) -> str:
-    """A keyframe in a few words: its seed position and transform."""
-    latent = key.controllers.get('latent', {})
-    transform = key.controllers.get('transform', {})
-    text = f'seed {latent.get("x", 0):g}' + (f', {latent.get("y", 0):g}' if latent.get('y') else '')
-    if transform.get('x') or transform.get('y'):
-        text += f'  t ({transform.get("x", 0):.3g}, {transform.get("y", 0):.3g})'
-    if transform.get('angle_deg'):
-        text += f'  {transform["angle_deg"]:.3g} deg'
-    return text

@@ -4,7 +4,8 @@ from viz.tk.panels.analysis import EquivariancePanel, SpectrumPanel
 from viz.tk.panels.app import CapturePanel, PerformancePanel, SessionPanel, ViewPanel
 from viz.tk.panels.latent import LatentPanel, StyleMixPanel, TruncNoisePanel
 from viz.tk.panels.network import NetworkPanel
+from viz.tk.panels.timeline import TimelinePanel
 from viz.tk.panels.transform import LayersPanel, TransformPanel
 
 PANEL_CLASSES = (NetworkPanel, LatentPanel, StyleMixPanel, TruncNoisePanel, TransformPanel, EquivariancePanel, LayersPanel, SpectrumPanel,
-    PerformancePanel, CapturePanel, ViewPanel, SessionPanel)
+    PerformancePanel, CapturePanel, TimelinePanel, ViewPanel, SessionPanel)
