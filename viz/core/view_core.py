@@ -24,16 +24,17 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from viz.core import capture, session, settings as settings_mod, shortcuts
+from viz.core.capture import ARGS_KEY
 from viz.core.controller import ActionError, Controller, Facts, ImageDrag
 from viz.core.controllers import CONTROLLER_CLASSES
 from viz.core.controllers.analysis import AnalysisController
 from viz.core.controllers.capture import DEFAULT_FOLDER, CaptureController, folder_problem
 from viz.core.controllers.network import NetworkController
 from viz.core.controllers.performance import PerformanceController
+from viz.core.timeline import MAX_TIMELINE_BYTES, TIMELINE_FORMAT
 from viz.core.timeline_actions import TimelineActions
 from viz.protocol import (Command, CommandStatus, ExportSpectrumCommand, RenderArgs, RenderResult, EXPORT_FORMATS)
 
-ARGS_KEY = 'sg3-viz:args'                       # PNG text key of a capture's request (JSON).
 ERROR_SECONDS = 30.0                            # How long an error message stays on top of the image.
 INFO_SECONDS = 8.0                              # How long an info message stays in the status bar.
 HISTORY = 240                                   # Render times and PSNR values kept for the plots.
@@ -56,6 +57,15 @@ class Message:
     error: bool
     shown_at: float                             # time.monotonic() when it was shown.
     about: str = ''                             # What it is about ('capture', 'session', ...), for the sections that show it.
+
+
+def is_timeline_file(path: str) -> bool:
+    """Does the JSON file at `path` say it is a timeline? (Anything unreadable is left to the session reader to report.)"""
+    try:
+        data = session.read_json(pathlib.Path(path).expanduser(), 'file', MAX_TIMELINE_BYTES)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get('format') == TIMELINE_FORMAT
 
 
 class ViewCore(TimelineActions):
@@ -153,6 +163,8 @@ class ViewCore(TimelineActions):
                 raise ActionError(f'action {target}.{name}: unknown target {target!r}; expected app or one of {", ".join(self.controllers)}')
             if name not in allowed:
                 raise ActionError(f'action {target}.{name}: unknown action; expected one of {", ".join(allowed)}')
+            if target != 'app':
+                self._pause_for_edit()
             return getattr(owner, name)(*args, **kwargs)
         except (ActionError, TypeError, ValueError) as e:
             self.show_message(str(e), error=True)
@@ -169,16 +181,24 @@ class ViewCore(TimelineActions):
 
     def image_drag(self, drag: ImageDrag) -> None:
         """A drag in the image area: every controller sees it (latent for the left button, transform for the right)."""
+        self._pause_for_edit()
         facts = self.facts
         for controller in self.controllers.values():
             controller.image_drag(drag, facts)
 
+    def _pause_for_edit(self) -> None:
+        """The user changes the view while the timeline plays: stop playing, so the edit is not overwritten."""
+        if self.playhead.playing:
+            self.pause()
+            self.show_message('Timeline paused: you changed the view.', about='timeline')
+
     def drop(self, paths: list[str] | tuple[str, ...]) -> None:
-        """Files dropped on the window: sessions (.json) are loaded, the first other file is opened as a network."""
+        """Files dropped on the window: sessions and timelines (.json) are loaded, the first other file is opened as
+        a network."""
         others = []
         for path in paths:
             if path.lower().endswith('.json'):
-                self.load_session(path)
+                self.load_timeline(path) if is_timeline_file(path) else self.load_session(path)
             else:
                 others.append(path)
         if others:

@@ -317,3 +317,27 @@ def test_settings_keep_folders_view_and_rate(tmp_path):
     assert again.capture.state.folder == str(tmp_path / 'caps') and again.network.state.browse_dir == str(tmp_path)
     assert not again.view.show_pane and again.performance.state.fps_limit == 30
     assert (again.settings.window_width, again.settings.window_height) == (800, 600)
+
+
+def test_dropped_timeline_files_load_as_timelines(core, tmp_path):
+    core.act('app', 'make_seed_loop', '4, 5', 1.0)
+    path = tmp_path / 'loop.json'
+    assert core.save_timeline(str(path))
+    core.act('app', 'clear_timeline')
+    core.drop([str(path)])
+    assert [key.controllers['latent']['x'] for key in core.timeline.keyframes] == [4.0, 5.0]
+    assert 'Timeline loaded' in core.message.text
+
+
+def test_editing_the_view_pauses_playback(core):
+    core.act('app', 'make_seed_loop', '4, 5', 1.0)
+    core.act('app', 'play')
+    core.update(0.25)
+    assert core.playhead.playing
+    core.act('transform', 'set', angle_deg=30.0)
+    assert not core.playhead.playing and 'paused' in core.message.text
+    core.update(0.5)
+    assert core.controllers['transform'].state.angle_deg == 30.0      # The edit stays.
+    core.act('app', 'play')
+    core.image_drag(ImageDrag(dx=4, dy=0, button=0))
+    assert not core.playhead.playing
