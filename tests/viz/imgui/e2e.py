@@ -29,7 +29,7 @@ TITLE = '^sg3-viz'
 EVENT_GAP = 0.06                                # Seconds between synthetic input events (a few frames).
 TIMEOUT = 120.0                                 # Default wait for a log line: generous, the machine may be loaded.
 HEADERS = ('Network', 'Latent', 'Style mixing', 'Truncation & noise', 'Input transform', 'Equivariance', 'Layers', 'Spectrum',
-    'Performance', 'Capture', 'View')                # The pane's sections, top down (Session is last).
+    'Performance', 'Capture', 'Timeline & video', 'View')  # The pane's sections, top down (Session is last).
 
 
 def _fail(message: str) -> None:
