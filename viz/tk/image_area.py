@@ -106,6 +106,7 @@ def make_gl_surface(parent: tk.Widget, on_failure: Callable[[str], None]):
             self._uploaded: np.ndarray | None = None
             self._filter = 'nearest'
             self._rect = None
+            self._drawn = None                  # What the last frame showed: skip redrawing an unchanged one.
             self.failed: str | None = None
 
         def tkMap(self, event) -> None:
@@ -134,6 +135,7 @@ def make_gl_surface(parent: tk.Widget, on_failure: Callable[[str], None]):
             self.texture = gl_utils.Texture(filter=self._filter)
 
         def tkExpose(self, event) -> None:
+            self._drawn = None
             self.draw(self._rect)
 
         def set_image(self, image: np.ndarray) -> None:
@@ -146,6 +148,10 @@ def make_gl_surface(parent: tk.Widget, on_failure: Callable[[str], None]):
             self._rect = rect
             if self.program is None or self.failed is not None or not self.winfo_ismapped():
                 return
+            key = (id(self._image), rect, self._filter, self.winfo_width(), self.winfo_height())
+            if key == self._drawn:
+                return
+            self._drawn = key
             self.tkMakeCurrent()
             self.redraw()
             self.tkSwapBuffers()
