@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help='print one line per submitted request, completed render, capture and message (also SG3_VIZ_LOG=1)')
     parser.add_argument('--log-items', action='store_true', help='print the screen rectangle of every control (for UI automation)')
     parser.add_argument('--frame-log', metavar='FILE', help='append per-frame GUI timings as JSON lines (for benchmarks)')
+    parser.add_argument('--present', nargs='?', const='', metavar='MONITOR|WxH', help='start in presentation mode (the image '
+        'alone, for screen recorders; F11 toggles it): full screen on monitor MONITOR (default 0, the primary), or a borderless '
+        'window of WxH, e.g. 1920x1080')
     parser.add_argument('--ui', choices=UIS, default='auto', help='front end: imgui (GLFW), tk (Tk and pyopengltk), or auto = '
         'imgui, falling back to tk when imgui or GLFW cannot be imported or cannot open a window (default: auto)')
     args = parser.parse_args(argv)
@@ -49,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if len(parts) != 2 or len(size) != 2 or not all(200 <= v <= 16384 for v in size):
             parser.error(f'--window-size {args.window_size}: expected WIDTHxHEIGHT, each 200..16384')
         args.window_size = size
+    if args.present is not None:
+        from gui_utils.presentation import PresentTarget
+        try:
+            args.present = PresentTarget.parse(args.present)
+        except ValueError as e:
+            parser.error(f'--present: {e}')
     return args
 
 
@@ -86,7 +95,7 @@ def app_options(args: argparse.Namespace) -> dict:
     """The options both front ends take."""
     return dict(sources=tuple(args.sources), device=args.device, capture_dir=args.capture_dir, browse_dir=args.browse_dir,
         session_file=args.session, fps_limit=args.fps, log=args.log, log_items=args.log_items, frame_log=args.frame_log,
-        window_size=args.window_size)
+        window_size=args.window_size, present=args.present)
 
 
 def open_imgui(args: argparse.Namespace):

@@ -7,7 +7,6 @@ Under Xvfb and on many drivers vsync does nothing, so frames are paced by an FPS
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import sys
@@ -16,6 +15,8 @@ import time
 import glfw
 import numpy as np
 import OpenGL.GL as gl
+
+from gui_utils.presentation import PresentTarget
 
 _log = logging.getLogger(__name__)
 
@@ -55,25 +56,6 @@ def _fit_to_screen(width: int, height: int) -> tuple[int, int]:
     if area_width > 0 and area_height > 0:
         width, height = min(width, area_width), min(height, area_height)
     return width, height
-
-@dataclasses.dataclass(frozen=True)
-class PresentTarget:
-    """Where presentation mode shows the window: full screen on `monitor`, or borderless at `size`."""
-    monitor: int = 0                        # Index into glfw.get_monitors() (0 = the primary one).
-    size: tuple[int, int] | None = None     # Fixed window size in screen coordinates, e.g. (1280, 720).
-
-    @staticmethod
-    def parse(text: str) -> 'PresentTarget':
-        """'' or 'N' (full screen on monitor N) or 'WxH' (a borderless window of that size)."""
-        text = text.strip().lower()
-        if not text:
-            return PresentTarget()
-        if text.isdigit():
-            return PresentTarget(monitor=int(text))
-        parts = text.split('x')
-        if len(parts) == 2 and all(p.isdigit() for p in parts) and all(64 <= int(p) <= 16384 for p in parts):
-            return PresentTarget(size=(int(parts[0]), int(parts[1])))
-        raise ValueError(f'presentation target {text!r}: expected a monitor number (0 = primary) or WIDTHxHEIGHT such as 1280x720')
 
 #----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import numpy as np
 import OpenGL.GL as gl
 import pytest
 
-from gui_utils import glfw_window
+from gui_utils import glfw_window, presentation
 
 
 @pytest.fixture
@@ -146,26 +146,26 @@ def test_presentation_full_screen_fixed_size_and_back(window):
     monitor = glfw.get_primary_monitor()
     mode = glfw.get_video_mode(monitor)
     screen = (mode.size.width, mode.size.height)
-    window.present(glfw_window.PresentTarget())
+    window.present(presentation.PresentTarget())
     assert _settle(window, lambda: window.window_size == screen), window.window_size
     assert glfw.get_window_monitor(window.glfw_window)
-    window.present(glfw_window.PresentTarget(size=(400, 300)))
+    window.present(presentation.PresentTarget(size=(400, 300)))
     assert _settle(window, lambda: window.window_size == (400, 300)), window.window_size
     assert not glfw.get_window_monitor(window.glfw_window) and not glfw.get_window_attrib(window.glfw_window, glfw.DECORATED)
     window.present(None)
     assert _settle(window, lambda: window.window_size == (320, 240)), window.window_size
     assert glfw.get_window_attrib(window.glfw_window, glfw.DECORATED)
     with pytest.raises(ValueError, match='monitor 7: this display has 1 monitor'):
-        window.present(glfw_window.PresentTarget(monitor=7))
+        window.present(presentation.PresentTarget(monitor=7))
 
 
-@pytest.mark.parametrize('text, expected', [('', glfw_window.PresentTarget()), ('0', glfw_window.PresentTarget(monitor=0)),
-    ('2', glfw_window.PresentTarget(monitor=2)), ('1920x1080', glfw_window.PresentTarget(size=(1920, 1080)))])
+@pytest.mark.parametrize('text, expected', [('', presentation.PresentTarget()), ('0', presentation.PresentTarget(monitor=0)),
+    ('2', presentation.PresentTarget(monitor=2)), ('1920x1080', presentation.PresentTarget(size=(1920, 1080)))])
 def test_presentation_targets_parse(text, expected):
-    assert glfw_window.PresentTarget.parse(text) == expected
+    assert presentation.PresentTarget.parse(text) == expected
 
 
 @pytest.mark.parametrize('text', ['big', '10x10', '1280x', 'x720', '1e3x2'])
 def test_bad_presentation_targets_name_what_was_expected(text):
     with pytest.raises(ValueError, match='expected a monitor number .0 = primary. or WIDTHxHEIGHT'):
-        glfw_window.PresentTarget.parse(text)
+        presentation.PresentTarget.parse(text)

@@ -19,6 +19,7 @@ import glfw
 import imgui
 
 from gui_utils import imgui_utils, imgui_window
+from gui_utils.presentation import PresentTarget
 from viz.core import settings as settings_mod, shortcuts, texts
 from viz.core.view_core import ViewCore, Worker
 from viz.imgui import overlays
@@ -46,6 +47,7 @@ class Visualizer:
         log_items: bool = False,                    # Print ITEM lines with control rectangles (UI automation).
         frame_log: str | None = None,               # Append per-frame GUI timings (JSON lines) to this file.
         window_size: tuple[int, int] | None = None, # Initial window size (default: settings).
+        present: PresentTarget | None = None,       # Start in presentation mode there (F11 toggles it; default: full screen on monitor 0).
     ):
         config_dir = pathlib.Path(config_dir or settings_mod.config_dir())
         config_dir.mkdir(parents=True, exist_ok=True)
@@ -66,6 +68,9 @@ class Visualizer:
         self._uploaded = None                       # The image now in the texture.
         self._last_view = None
         self._ready = False
+        self.present_target = present or PresentTarget()
+        self._presenting = False                    # What the window shows now (the core says what is asked).
+        self.core.presenting = present is not None
         if session_file:
             self.core.load_session(session_file)
 
@@ -108,6 +113,7 @@ class Visualizer:
         self._draw_pane()
         core.interacting = self.area.drag_button is not None or (imgui.is_any_item_active() and not imgui.get_io().want_text_input)
         core.update(self.window.last_frame_seconds)
+        self._follow_presentation()
         title = texts.window_title(core)
         if title != texts.APP_TITLE and self.window.title != title:
             self.window.title = title
@@ -149,6 +155,8 @@ class Visualizer:
         if io.want_capture_keyboard or io.want_text_input:
             return
         ctrl = io.key_ctrl or (sys.platform == 'darwin' and io.key_super)
+        if self.core.presenting and imgui.is_key_pressed(glfw.KEY_ESCAPE):
+            self.core.act('app', 'toggle_presentation')
         for s in shortcuts.SHORTCUTS:
             if s.shift == bool(io.key_shift) and s.ctrl == bool(ctrl) and imgui.is_key_pressed(getattr(glfw, f'KEY_{s.key}'), s.repeat):
                 self.core.shortcut(s.key, shift=s.shift, ctrl=s.ctrl)
@@ -164,8 +172,21 @@ class Visualizer:
         if drag is not None:
             core.image_drag(drag)
 
+    def _follow_presentation(self) -> None:
+        """Put the window into (or out of) presentation mode when the core asks: borderless full screen or fixed size."""
+        core = self.core
+        if core.presenting == self._presenting:
+            return
+        try:
+            self.window.present(self.present_target if core.presenting else None)
+        except ValueError as e:
+            core.presenting = False
+            core.show_message(f'Presentation mode: {e}', error=True)
+            return
+        self._presenting = core.presenting
+
     def _pane_width(self) -> float:
-        if not self.core.view.show_pane:
+        if not self.core.view.show_pane or self.core.presenting:
             return 0.0
         width, _ = self.window.window_size
         return float(min(round(self.core.view.pane_width * self.window.font_size), width * 0.6))
@@ -174,7 +195,8 @@ class Visualizer:
         """The image area in screen coordinates (x, y, w, h): right of the pane, above the status bar."""
         width, height = self.window.window_size
         pane = self._pane_width()
-        return (pane, 0.0, max(width - pane, 1.0), float(max(height - overlays.status_height(self.window.font_size), 1)))
+        status = 0.0 if self.core.presenting else overlays.status_height(self.window.font_size)
+        return (pane, 0.0, max(width - pane, 1.0), float(max(height - status, 1)))
 
     def _output_span(self) -> int | None:
         """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
@@ -199,6 +221,10 @@ class Visualizer:
         imgui.same_line()
         if imgui.button('Hide pane (Tab)'):
             self.core.act('app', 'toggle_pane')
+        imgui.same_line()
+        if imgui.button('Present (F11)'):
+            self.core.act('app', 'toggle_presentation')
+        imgui_utils.tooltip('The image alone, full screen (or the --present size), for screen recorders; F11 or Escape leaves')
         for view in self.views:
             with imgui_utils.scoped_id(view.title):
                 flags = 0 if not getattr(view, 'default_open', True) else imgui.TREE_NODE_DEFAULT_OPEN
@@ -229,4 +255,7 @@ class Visualizer:
         preview tag over the image; the status bar, with info messages, below it."""
         fb_scale = self.window.framebuffer_scale
         shown = texts.overlay(self.core, self.area.pixel_text(area, fb_scale), self.area.zoom(area, fb_scale), self.area.image is not None)
-        overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview, status=shown.status)
+        if self.core.presenting:                    # The image alone: only errors and loading text stay.
+            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=False, status=None)
+        else:
+            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview, status=shown.status)

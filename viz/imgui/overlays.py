@@ -56,7 +56,7 @@ def draw_overlays(
     errors:    Sequence[str],                   # Drawn wrapped at the top of the image area.
     loading:   str | None,                      # Drawn in the middle of the image area; None = nothing.
     preview:   bool,                            # Tag the image in the lower right corner as a bf16 preview.
-    status:    str,                             # The status bar's text.
+    status:    str | None,                      # The status bar's text; None = no status bar (presentation mode).
 ) -> None:
     """Errors, the loading text and the preview tag on top of the image area; the status bar below it."""
     ax, ay, aw, ah = rect
@@ -81,6 +81,8 @@ def draw_overlays(
         _overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(loading), pivot=(0.5, 0.5))
 
     # Draw the status bar below the image.
+    if status is None:
+        return
     imgui.set_next_window_position(ax, ay + ah)
     imgui.set_next_window_size(aw, status_height(font_size))
     imgui.begin('##status', flags=OVERLAY_FLAGS & ~imgui.WINDOW_ALWAYS_AUTO_RESIZE)

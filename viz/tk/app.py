@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from gui_utils.presentation import PresentTarget
 from viz.core import settings as settings_mod, shortcuts, texts
 from viz.core.view_core import ViewCore, Worker
 from viz.tk.image_area import ImageArea
@@ -105,6 +106,7 @@ class TkVisualizer:
         frame_log: str | None = None,               # Append per-frame GUI timings (JSON lines) to this file.
         window_size: tuple[int, int] | None = None, # Initial window size (default: settings).
         use_gl: bool | None = None,                 # Draw with OpenGL (default: unless $SG3_VIZ_NO_GL=1).
+        present: PresentTarget | None = None,       # Start in presentation mode: full screen, or a window of present.size.
     ):
         config_dir = pathlib.Path(config_dir or settings_mod.config_dir())
         config_dir.mkdir(parents=True, exist_ok=True)
@@ -143,6 +145,9 @@ class TkVisualizer:
         self._closed = False
         self._help: tk.Toplevel | None = None
         self._presenting = False
+        self.present_target = present or PresentTarget()
+        self._windowed_geometry = f'{width}x{height}'  # The window's geometry to restore after a fixed-size presentation.
+        self.core.presenting = present is not None
         self._build(use_gl if use_gl is not None else os.environ.get(NO_GL_ENV, '') in ('', '0'))
         if session_file:
             self.core.load_session(session_file)
@@ -220,6 +225,15 @@ class TkVisualizer:
             self.status.pack_forget()
         else:
             self.status.pack(side='bottom', fill='x', before=self.area.frame)
+        size = self.present_target.size
+        if size is not None:                    # A fixed size (e.g. 1280x720 for a recorder); Tk cannot pick a monitor.
+            if on:
+                if self.root.winfo_ismapped():  # Before the window is shown, its geometry is a placeholder (1x1).
+                    self._windowed_geometry = self.root.geometry()
+                self.root.geometry(f'{size[0]}x{size[1]}')
+            else:
+                self.root.geometry(self._windowed_geometry)
+            return
         try:
             self.root.attributes('-fullscreen', on)
         except tk.TclError:                     # A platform without full-screen windows: the window keeps its size.
@@ -263,6 +277,10 @@ class TkVisualizer:
             if event.keysym == 'Escape':
                 self.area.widget.focus_set()
             return None
+        if event.keysym == 'Escape' and self.core.presenting:
+            self.core.act('app', 'toggle_presentation')
+            self.request_frame()
+            return 'break'
         name = key_name(event.keysym)
         shift = bool(event.state & 0x1)
         ctrl = bool(event.state & 0x4) or (sys.platform == 'darwin' and bool(event.state & 0x8))
