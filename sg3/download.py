@@ -144,7 +144,7 @@ def _fetch(url: str, f, folder: str, progress: ProgressCallback|None, cancel: Ca
                 progress(done, total)
             while True:
                 watchdog.check(url)
-                chunk = response.read(CHUNK)
+                chunk = response.read1(CHUNK)      # What has arrived (up to CHUNK): progress and cancel as data comes in.
                 if not chunk:
                     break
                 try:

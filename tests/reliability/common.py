@@ -15,6 +15,7 @@ from viz.core.view_core import ViewCore
 from viz.render.renderer import Renderer
 from viz.render.worker import RenderWorker
 
+REPO = pathlib.Path(__file__).resolve().parents[2]
 SG3 = 'tiny:sg3'
 SG2 = 'tiny:sg2'
 

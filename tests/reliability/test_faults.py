@@ -6,6 +6,9 @@ the next request as if nothing had happened, and no partial or temporary file is
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -19,7 +22,7 @@ from viz.core import session as session_mod
 from viz.protocol import RenderArgs
 from viz.render.renderer import Renderer
 from viz.render.worker import RenderWorker
-from tests.reliability.common import SG2, SG3, Loader, command_finished, listing, make_core, settle, try_mount_tmpfs, unmount, wait_until
+from tests.reliability.common import REPO, SG2, SG3, Loader, command_finished, listing, make_core, settle, try_mount_tmpfs, unmount, wait_until
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -65,19 +68,13 @@ def test_without_faults_the_hooks_change_nothing(tmp_path):
 
 
 def test_the_environment_variable_configures_a_subprocess(tmp_path):
-    import subprocess, sys
     code = ('from viz import faults, files\n'
             'try:\n    files.atomic_write("out.bin", lambda f: f.write(bytes(5000)))\nexcept OSError as e:\n    print(e.errno)\n'
             'print(faults.active().fired)')
     out = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        env={**__import__('os').environ, 'SG3_VIZ_FAULTS': 'write:enospc', 'PYTHONPATH': str(pathlib_root())}).stdout.split('\n')
+        env={**os.environ, 'SG3_VIZ_FAULTS': 'write:enospc', 'PYTHONPATH': str(REPO)}).stdout.split('\n')
     assert out[0] == '28' and out[1] == "['write:enospc#1']"
     assert listing(tmp_path) == []
-
-
-def pathlib_root():
-    import pathlib
-    return pathlib.Path(__file__).resolve().parents[2]
 
 # ----------------------------------------------------------------------------
 # Renders, loads and commands.

@@ -17,8 +17,10 @@ import dataclasses
 import json
 import math
 import pathlib
+import stat
 from typing import Any
 
+from viz.core import paths
 from viz.core.settings import Settings
 from viz.files import atomic_write
 
@@ -26,6 +28,7 @@ SESSION_FORMAT = 'sg3-viz-session'
 SESSION_VERSION = 2
 MAX_SESSION_BYTES = 4 << 20                     # Larger files are refused before parsing.
 ZOOM_LIMIT = 64.0
+MAX_INT_DIGITS = 40                             # Longer integers in a JSON file are refused (no field takes one).
 
 
 class SessionError(ValueError):
@@ -93,18 +96,30 @@ def read_json(
     max_bytes: int,                             # Larger files are refused before parsing.
     error:     type[ValueError] = ValueError,   # The exception raised, its message naming the file.
 ) -> Any:
-    """The parsed JSON of a file the user chose (NaN and Infinity refused)."""
+    """The parsed JSON of a file the user chose (NaN and Infinity refused; a UTF-8 byte order mark is allowed).
+    Only regular files are read (a pipe or a device could block or never end), and at most `max_bytes` of them."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise error(f'{what} {str(path)!r} is {size} bytes; expected at most {max_bytes} (is it a {what}?)')
-        text = path.read_text(encoding='utf-8')
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f'{what} {str(path)!r} is not a regular file (a folder, pipe or device); expected a {what}')
+        with open(path, 'rb') as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise error(f'{what} {str(path)!r} is {max(info.st_size, len(data))} bytes; expected at most {max_bytes} (is it a {what}?)')
+        text = data.decode('utf-8-sig')
     except (OSError, UnicodeDecodeError) as e:
         raise error(f'cannot read {what} {str(path)!r}: {getattr(e, "strerror", None) or e}') from e
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+    except RecursionError:
+        raise error(f'{what} {str(path)!r} is not valid JSON: it is nested more deeply than any {what} is') from None
+    except ValueError as e:
         raise error(f'{what} {str(path)!r} is not valid JSON: {e}') from e
+    try:
+        paths.check_text(data, 'the file')
+    except ValueError as e:
+        raise error(f'{what} {str(path)!r}: {e}') from None
+    return data
 
 
 def read_session(path: str | pathlib.Path) -> dict:
@@ -129,6 +144,12 @@ def read_session(path: str | pathlib.Path) -> dict:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f'{name} is not a number JSON allows')
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip('-')) > MAX_INT_DIGITS:
+        raise ValueError(f'an integer of {len(text.lstrip("-"))} digits ({text[:12]}...): no setting takes a number that large')
+    return int(text)
 
 # ----------------------------------------------------------------------------
 # Version 1.

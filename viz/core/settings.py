@@ -12,14 +12,17 @@ import json
 import math
 import os
 import pathlib
+import stat
 import sys
 
+from viz.core import paths
 from viz.files import atomic_write
 
 APP_NAME = 'sg3-viz'
 CONFIG_DIR_ENV = 'SG3_VIZ_CONFIG_DIR'
 SETTINGS_FILE = 'settings.json'
 MAX_RECENT = 20
+MAX_SETTINGS_BYTES = 1 << 20                    # A larger settings file is ignored unread.
 
 
 def config_dir() -> pathlib.Path:
@@ -90,14 +93,27 @@ class Settings:
 
 
 def load_settings(folder: pathlib.Path | None = None) -> tuple[Settings, str | None]:
-    """The saved settings, or defaults plus a message saying why the file could not be used."""
+    """The saved settings, or defaults plus a message saying why the file could not be used (never raises for
+    what the file holds: a damaged settings file must not keep the app from starting)."""
     path = (folder or config_dir()) / SETTINGS_FILE
     if not path.exists():
         return Settings(), None
     try:
-        return Settings.from_dict(json.loads(path.read_text(encoding='utf-8'))), None
-    except (OSError, ValueError, TypeError) as e:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ValueError('it is not a regular file (a folder, pipe or device)')
+        with open(path, 'rb') as f:
+            data = f.read(MAX_SETTINGS_BYTES + 1)
+        if len(data) > MAX_SETTINGS_BYTES:
+            raise ValueError(f'it is larger than {MAX_SETTINGS_BYTES} bytes')
+        parsed = json.loads(data.decode('utf-8-sig'), parse_constant=_reject_constant)
+        paths.check_text(parsed, 'settings')
+        return Settings.from_dict(parsed), None
+    except (OSError, ValueError, TypeError, RecursionError) as e:
         return Settings(), f'Ignoring the settings file {path}: {e}'
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f'{name} is not a number JSON allows')
 
 
 def save_settings(settings: Settings, folder: pathlib.Path | None = None) -> None:

@@ -59,6 +59,7 @@ LATENT_MODES = ('seeds', 'linear', 'spherical')  # Fractional-seed position, ler
 DEFAULT_GAP = 2.0                               # Seconds between keyframes appended without a time.
 MAX_TIMELINE_BYTES = 64 << 20                   # Larger files are refused before parsing.
 MAX_FRAMES = 1_000_000                          # Videos longer than this are refused (about 4.6 h at 60 fps).
+MAX_SECONDS = 1e6                               # Keyframe times and durations beyond this (11.6 days) are refused.
 
 # Fields that are the user's setup, not part of the picture: never stored in keyframes, never changed by playback.
 SETUP_FIELDS = {'capture': None, 'network': ('browse_dir',), 'performance': ('fps_limit', 'vsync')}
@@ -114,8 +115,8 @@ def make_keyframe(
 ) -> Keyframe:
     """A checked keyframe: missing controllers and fields take the defaults; setup fields and view fields other than
     zoom and pan are dropped; unknown or invalid ones raise TimelineError naming them."""
-    if isinstance(time, bool) or not isinstance(time, (int, float)) or not math.isfinite(time) or time < 0:
-        raise TimelineError(f'{where}.time = {time!r}: expected a number of seconds >= 0')
+    if isinstance(time, bool) or not isinstance(time, (int, float)) or not 0 <= time <= MAX_SECONDS:
+        raise TimelineError(f'{where}.time = {time!r}: expected a number of seconds in [0, {MAX_SECONDS:g}]')
     if easing is not None and easing not in EASINGS:
         raise TimelineError(f'{where}.easing = {easing!r}: expected null or one of {", ".join(EASINGS)}')
     if not isinstance(state, dict):
@@ -172,8 +173,8 @@ class Timeline:
         if not isinstance(self.loop, bool):
             raise TimelineError(f'timeline.loop = {self.loop!r}: expected true or false')
         d = self.duration
-        if isinstance(d, bool) or not isinstance(d, (int, float)) or not math.isfinite(d) or d < 0:
-            raise TimelineError(f'timeline.duration = {d!r}: expected a number of seconds >= 0')
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d <= MAX_SECONDS:
+            raise TimelineError(f'timeline.duration = {d!r}: expected a number of seconds in [0, {MAX_SECONDS:g}]')
         times = [k.time for k in self.keyframes]
         for i in range(1, len(times)):
             if not times[i] > times[i - 1]:

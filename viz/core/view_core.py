@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from viz.core import capture, session, settings as settings_mod, shortcuts
+from viz.core import capture, paths, session, settings as settings_mod, shortcuts
 from viz.core.capture import ARGS_KEY
 from viz.core.controller import ActionError, Controller, Facts, ImageDrag
 from viz.core.controllers import CONTROLLER_CLASSES
@@ -428,13 +428,17 @@ class ViewCore(TimelineActions):
         states = data.get('controllers', {})
         unknown = sorted(set(states) - set(self.controllers))
         if unknown:
-            raise session.SessionError(f'{where}: unknown controller {unknown[0]!r}; expected one of {", ".join(self.controllers)}')
+            raise session.SessionError(f'{where}: controllers: unknown controller {paths.short(unknown[0])!r}; expected one of '
+                f'{", ".join(self.controllers)}')
         old = {key: c.state for key, c in self.controllers.items()}
         try:
             view = session.ViewState.from_dict(data.get('view', {}), self.view)
             for key, state in states.items():
                 controller = self.controllers[key]
-                controller.set_state({**controller.get_state(), **state} if isinstance(state, dict) else state)
+                try:
+                    controller.set_state({**controller.get_state(), **state} if isinstance(state, dict) else state)
+                except ValueError as e:
+                    raise ValueError(f'controllers.{key}: {e}') from None
         except ValueError as e:
             for key, state in old.items():
                 self.controllers[key].state = state

@@ -4,8 +4,8 @@ The saving itself is done by the view core (`ViewCore.act('app', 'capture_image'
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
+from viz.core import paths
 from viz.core.controller import Controller
 
 DEFAULT_FOLDER = 'captures'
@@ -15,9 +15,11 @@ def folder_problem(folder: str) -> str | None:
     """Why captures cannot go into `folder` (it is created on the first save if missing)."""
     if not folder.strip():
         return 'Enter a folder for captures.'
-    path = pathlib.Path(folder).expanduser()
-    if path.exists() and not path.is_dir():
-        return f'{folder} is a file, not a folder.'
+    found = paths.probe(folder)
+    if found.kind == 'unusable':
+        return f'{paths.short(folder)} is not a usable folder name ({found.why}).'
+    if found.kind not in ('missing', 'folder'):
+        return f'{paths.short(folder)} is a file, not a folder.'
     return None
 
 

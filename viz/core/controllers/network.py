@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pathlib
 from typing import Any
 
+from viz.core import paths
 from viz.core.controller import ActionError, Controller, Facts
 from viz.protocol import NetworkArgs
 
@@ -21,11 +21,13 @@ def source_problem(source: str) -> str | None:
         return 'Enter a file path, an http(s) URL or a built-in name.'
     if text.startswith(('builtin:', 'http://', 'https://')):
         return None
-    path = pathlib.Path(text).expanduser()
-    if not path.exists():
-        return f'No such file: {text}'
-    if path.is_dir():
-        return f'{text} is a folder; pick a network file in it (Browse).'
+    found = paths.probe(text)
+    if found.kind == 'unusable':
+        return f'{paths.short(text)} is not a usable file name ({found.why}).'
+    if found.kind == 'missing':
+        return f'No such file: {paths.short(text)}'
+    if found.kind == 'folder':
+        return f'{paths.short(text)} is a folder; pick a network file in it (Browse).'
     return None
 
 
@@ -33,13 +35,14 @@ def list_networks(folder: str) -> tuple[list[str], str | None]:
     """Network files (*.pkl, *.safetensors) directly in `folder`, sorted, or an explanation."""
     if not folder.strip():
         return [], None
-    path = pathlib.Path(folder).expanduser()
-    if not path.is_dir():
-        return [], f'Not a folder: {folder}'
+    found = paths.probe(folder)
+    if found.kind != 'folder':
+        return [], f'Not a folder: {paths.short(folder)}' + (f' ({found.why})' if found.why else '')
+    path = found.path
     try:
         names = sorted(e.name for e in os.scandir(path) if e.is_file() and e.name.lower().endswith(NETWORK_SUFFIXES))
     except OSError as e:
-        return [], f'Cannot list {folder}: {e.strerror or e}'
+        return [], f'Cannot list {paths.short(folder)}: {e.strerror or e}'
     return [str(path / name) for name in names], (None if names else 'No .pkl or .safetensors files here.')
 
 
