@@ -8,8 +8,14 @@ user sees; the FPS cap sets its floor) and of the GUI's own work per frame (buil
 over the frames during which a render was in flight, and writes them as JSON.
 
     python benchmarks/bench_gui_frame_time.py [--source builtin:sg3-t] [--seconds 20] [--fps 60] [--out FILE]
+    python benchmarks/bench_gui_frame_time.py --video      # while a video of a 10 s seed loop renders (issue 11)
 
-Target on the 2-core CI machine: p95 frame interval < 20 ms at the default 60 FPS cap.
+With --video the latent animation is off; the session carries a looped seed-loop timeline, the benchmark scrolls the
+pane to the Timeline & video section, presses Render video (MP4, 30 fps) and measures every GUI frame until the
+render finishes (the render thread is busy with the video the whole time).
+
+Targets on the 2-core CI machine: p95 frame interval < 20 ms at the default 60 FPS cap while exploring, < 33 ms
+while a video renders.
 """
 
 from __future__ import annotations
@@ -67,6 +73,30 @@ def move_mouse(display: str, stop: threading.Event) -> None:
         subprocess.run(cmd, env=env, timeout=30)
 
 
+def press(display: str, wid: str, x: float, y: float, button: int = 1) -> None:
+    """Move there, press, wait, release (a bare xdotool click can be lost)."""
+    env = dict(os.environ, DISPLAY=display)
+    subprocess.run(['xdotool', 'mousemove', '--window', wid, str(int(x)), str(int(y)), 'sleep', '0.05', 'mousedown', str(button),
+        'sleep', '0.08', 'mouseup', str(button), 'sleep', '0.1'], env=env, timeout=30, check=True)
+
+
+def start_video(display: str, items: dict, height: int = 800) -> None:
+    """Scroll the pane down, open the Timeline & video section, press Render video (rectangles from the app's ITEM lines)."""
+    env = dict(os.environ, DISPLAY=display)
+    wid = subprocess.run(['xdotool', 'search', '--sync', '--name', '^sg3-viz'], env=env, capture_output=True,
+        text=True, timeout=30).stdout.split()[0]
+    for label in ('Timeline & video/Timeline & video', 'Timeline & video/Render video##video'):
+        for _ in range(40):
+            rect = items.get(label)
+            if rect is not None and 0 < rect[3] < height - 20:
+                break
+            press(display, wid, 100, height / 2, button=5)   # Wheel down over the pane.
+        else:
+            raise RuntimeError(f'{label} never came into view: {items.get(label)}')
+        press(display, wid, (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
+        time.sleep(0.5)
+
+
 def stats_ms(values: list[float]) -> dict:
     v = np.asarray(values, dtype=np.float64) * 1e3
     if v.size == 0:
@@ -83,25 +113,38 @@ def main() -> int:
     parser.add_argument('--device', default='cpu', help='render device (default: cpu)')
     parser.add_argument('--load-timeout', type=float, default=300.0, help='seconds to wait for the first image')
     parser.add_argument('--out', default=str(REPO / 'out' / 'bench_gui_frame_time.json'), help='JSON result file')
+    parser.add_argument('--video', action='store_true', help='measure while a video of a 10 s seed loop renders')
     opts = parser.parse_args()
 
     xvfb, display = start_xvfb()
     work = pathlib.Path(tempfile.mkdtemp(prefix='bench-gui-'))
     frame_log = work / 'frames.jsonl'
     session = work / 'session.json'
-    session.write_text(json.dumps({'format': 'sg3-viz-session', 'version': 2,
-        'controllers': {'latent': {'anim': True, 'speed': 0.5}}}))
+    data = {'format': 'sg3-viz-session', 'version': 2, 'controllers': {'latent': {'anim': not opts.video, 'speed': 0.5}}}
+    if opts.video:
+        sys.path.insert(0, str(REPO))
+        from viz.core.timeline import seed_loop
+        data['timeline'] = seed_loop([0, 1, 2, 3], 2.5, {'controllers': {}, 'view': {}}).to_dict()
+    session.write_text(json.dumps(data))
     env = dict(os.environ, DISPLAY=display, SG3_VIZ_CONFIG_DIR=str(work / 'config'))
     cmd = [sys.executable, str(REPO / 'visualizer.py'), opts.source, '--device', opts.device, '--fps', str(opts.fps),
         '--session', str(session), '--frame-log', str(frame_log), '--log', '--window-size', '1280x800',
-        '--capture-dir', str(work / 'captures')]
+        '--capture-dir', str(work / 'captures')] + (['--log-items'] if opts.video else [])
     app = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
     renders: list[tuple[float, float]] = []
     first_image = threading.Event()
+    items: dict[str, list[float]] = {}
+    video_done = threading.Event()
 
     def read_stdout() -> None:
         for line in app.stdout:
-            if line.startswith('RENDERED ') and 'error=null' in line and 'size=none' not in line:
+            if line.startswith('ITEM '):
+                item = json.loads(line[5:])
+                items[item['label']] = item['rect']
+            elif line.startswith('COMMAND ') and 'kind=video' in line:
+                print(line.strip()[:160], flush=True)
+                video_done.set()
+            elif line.startswith('RENDERED ') and 'error=null' in line and 'size=none' not in line:
                 seconds = float(line.split('seconds=')[1].split()[0])
                 renders.append((time.time(), seconds))
                 first_image.set()
@@ -112,12 +155,18 @@ def main() -> int:
         if not first_image.wait(opts.load_timeout):
             print('The app produced no image in time; stderr:\n' + app.stderr.read() if app.poll() is not None else 'timed out', file=sys.stderr)
             return 1
+        if opts.video:
+            start_video(display, items)
         stop = threading.Event()
         mover = threading.Thread(target=move_mouse, args=(display, stop), daemon=True)
         mover.start()
-        time.sleep(1.0)                          # Let the animation and the mouse get going.
         start = time.time()
-        time.sleep(opts.seconds)
+        if opts.video:
+            video_done.wait(opts.load_timeout)
+        else:
+            time.sleep(1.0)                      # Let the animation and the mouse get going.
+            start = time.time()
+            time.sleep(opts.seconds)
         end = time.time()
         stop.set()
         mover.join(5)
@@ -132,10 +181,10 @@ def main() -> int:
 
     frames = [json.loads(line) for line in frame_log.read_text().splitlines() if line.strip()]
     frames = [f for f in frames if start <= f['t'] <= end]
-    busy = [f for f in frames if f['busy']]
+    busy = frames if opts.video else [f for f in frames if f['busy']]   # A video keeps the render thread busy throughout.
     window_renders = [s for t, s in renders if start <= t <= end]
     result = {
-        'source': opts.source, 'device': opts.device, 'fps_cap': opts.fps, 'seconds': round(end - start, 2),
+        'source': opts.source, 'device': opts.device, 'fps_cap': opts.fps, 'seconds': round(end - start, 2), 'during': 'video' if opts.video else 'animation',
         'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version()},
         'frames': len(frames), 'frames_with_render_in_flight': len(busy),
         'renders_completed': len(window_renders), 'render_seconds': stats_ms(window_renders),
@@ -151,7 +200,8 @@ def main() -> int:
           f'(render p50 {rs.get("p50_ms", float("nan"))} ms)')
     print(f'frame interval: p50 {fi.get("p50_ms")} ms, p95 {fi.get("p95_ms")} ms, max {fi.get("max_ms")} ms  (cap {opts.fps:g} FPS = {1000 / opts.fps:.1f} ms)')
     print(f'GUI work/frame: p50 {fw.get("p50_ms")} ms, p95 {fw.get("p95_ms")} ms, max {fw.get("max_ms")} ms')
-    print(f'target p95 interval < 20 ms: {"met" if fi.get("p95_ms", 1e9) < 20 else "NOT met"}; wrote {out}')
+    target = 33 if opts.video else 20
+    print(f'target p95 interval < {target} ms: {"met" if fi.get("p95_ms", 1e9) < target else "NOT met"}; wrote {out}')
     return 0
 
 
