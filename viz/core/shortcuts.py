@@ -44,7 +44,7 @@ MOUSE_HELP: tuple[tuple[str, str], ...] = (
     ('Middle-drag', 'Pan the image'),
     ('Left-drag on the image', 'Move the latent position (blend between seeds)'),
     ('Right-drag on the image', 'Translate the input (with Ctrl: rotate)'),
-    ('Drop a file on the window', 'Open a network (.pkl / .safetensors) or a session (.json)'),
+    ('Drop a file on the window', 'Open a network (.pkl / .safetensors), a session or a timeline (.json)'),
 )
 
 
