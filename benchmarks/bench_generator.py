@@ -4,7 +4,9 @@ application runs: fast ops where they pay on this device), measured side by side
 For each network: time per frame of one-image forward passes G(z) (median after a warm-up), the ratio,
 the largest difference between the two outputs, peak memory (VmHWM of a fresh process per
 configuration), and the achieved GFLOP/s of the modulated convolutions (multiply-adds counted from the
-shapes, 2 FLOP each). Prints a table and writes JSON. Both paths run with the application's thread counts
+shapes, 2 FLOP each); with --per-op each op's time per frame (synchronised on CUDA and MPS, where 'auto'
+times the reference and the fast path of every op at first use and keeps the faster: the choices are
+printed too). Prints a table and writes JSON. Both paths run with the application's thread counts
 and the same memory settings (--memory: plain by default, or the application's); the fast path uses the
 native kernels where they build (sg3/ops/native.py; SG3_NATIVE=0 measures without them).
 
@@ -12,10 +14,12 @@ native kernels where they build (sg3/ops/native.py; SG3_NATIVE=0 measures withou
     python benchmarks/bench_generator.py --skip-1024 --json out.json
     python benchmarks/bench_generator.py --networks sg3-t-256,builtin:sg3-t --repeats 5
     python benchmarks/bench_generator.py --memory app         # both paths with the application's memory settings
+    python benchmarks/bench_generator.py --device cuda --per-op # on a GPU: per-op times and the choices 'auto' measured
 """
 
 import argparse
 import json
+import math
 import os
 import pathlib
 import platform
@@ -78,31 +82,49 @@ def calibrate(G) -> None:
 #----------------------------------------------------------------------------
 # Worker: one network on one path, in a fresh process.
 
-def count_modconv(G, records: list):
-    """Wrap the networks' modulated convolutions to record (seconds, multiply-adds) of every call."""
-    import sg3.networks_stylegan2 as nets2
-    import sg3.networks_stylegan3 as nets3
+OPS = [ # (module, function, label): the ops the networks call, timed where the networks call them.
+    ('sg3.networks_stylegan3', 'modulated_conv2d_sg3', 'modulated conv'), ('sg3.networks_stylegan2', 'modulated_conv2d_sg2', 'modulated conv'),
+    ('sg3.ops.filtered_lrelu', 'filtered_lrelu', 'filtered_lrelu'), ('sg3.ops.upfirdn2d', 'upsample2d', 'upfirdn2d'),
+    ('sg3.ops.bias_act', 'bias_act', 'bias_act')]
 
-    def wrap(module, name):
+def time_ops(records: list, device) -> None:
+    """Wrap the networks' ops to record (label, seconds, multiply-adds or 0) of every outermost call (an op that
+    another op calls counts as part of it); on CUDA and MPS each call is synchronised before and after."""
+    import importlib
+    import threading
+    from sg3.ops import _impl
+    depth = threading.local()
+
+    def wrap(module, name, label):
         func = getattr(module, name)
         def timed(*args, **kwargs):
-            x = kwargs.get('x', args[0] if args else None)
-            w = kwargs.get('w', kwargs.get('weight'))
+            if getattr(depth, 'value', 0) > 0:
+                return func(*args, **kwargs)
+            _impl._synchronize(device)
+            depth.value = 1
             start = time.perf_counter()
-            y = func(*args, **kwargs)
+            try:
+                y = func(*args, **kwargs)
+                _impl._synchronize(device)
+            finally:
+                depth.value = 0
             seconds = time.perf_counter() - start
-            batch, in_channels, in_h, in_w = x.shape
-            out_channels, _, kh, kw = w.shape
-            if kwargs.get('up', 1) > 1: # Transposed convolution: every input pixel meets every tap.
-                macs = batch * in_channels * in_h * in_w * out_channels * kh * kw
-            else:
-                macs = batch * out_channels * y.shape[2] * y.shape[3] * in_channels * kh * kw
-            records.append((seconds, macs))
+            macs = 0
+            if label == 'modulated conv':
+                x = kwargs.get('x', args[0] if args else None)
+                w = kwargs.get('w', kwargs.get('weight'))
+                batch, in_channels, in_h, in_w = x.shape
+                out_channels, _, kh, kw = w.shape
+                if kwargs.get('up', 1) > 1: # Transposed convolution: every input pixel meets every tap.
+                    macs = batch * in_channels * in_h * in_w * out_channels * kh * kw
+                else:
+                    macs = batch * out_channels * y.shape[2] * y.shape[3] * in_channels * kh * kw
+            records.append((label, seconds, macs))
             return y
         setattr(module, name, timed)
 
-    wrap(nets3, 'modulated_conv2d_sg3')
-    wrap(nets2, 'modulated_conv2d_sg2')
+    for module, name, label in OPS:
+        wrap(importlib.import_module(module), name, label)
 
 def peak_memory_mb() -> float:
     """Peak resident memory of this process: VmHWM on Linux (ru_maxrss would include the parent's memory,
@@ -126,41 +148,55 @@ def calibrate_worker(args) -> None:
 def worker(args) -> None:
     import numpy as np
     import torch
+    import sg3
     import sg3.ops
     import sg3.ops.native
+    from sg3.ops import _impl
 
     # Threads as the application sets them; its memory settings with --memory app (huge pages for torch's
     # allocator come from the environment the driver gives this process).
     threads = sg3.ops.configure_threads(args.threads)
     allocator = sg3.ops.configure_allocator() if args.memory == 'app' else False
     sg3.ops.set_default_impl('auto' if args.impl == 'fast' else args.impl) # 'fast' = what the application runs by default.
+    device = sg3.resolve_device(args.device)
     G = build_network(args.network)
     if args.state:
         G.load_state_dict(torch.load(args.state, weights_only=True))
-    records = []
-    count_modconv(G, records)
-    z = torch.randn([1, G.z_dim], generator=torch.Generator().manual_seed(123))
+    G = G.to(device)
+    z = torch.randn([1, G.z_dim], generator=torch.Generator().manual_seed(123)).to(device)
 
-    # Warm up, then time one-image forward passes.
+    # Warm up (on CUDA and MPS 'auto' measures each op's faster path here), then time one-image forward passes;
+    # then the same passes once more with every op timed on its own (synchronised on CUDA and MPS).
     times = []
-    modconv = []
     with torch.no_grad():
         for rep in range(args.warmup + args.repeats):
-            records.clear()
+            _impl._synchronize(device)
             start = time.perf_counter()
             img = G(z, None, noise_mode='const')
-            seconds = time.perf_counter() - start
+            _impl._synchronize(device)
             if rep >= args.warmup:
-                times.append(seconds)
-                modconv.append((sum(r[0] for r in records), sum(r[1] for r in records)))
-    np.save(args.output, img.numpy())
+                times.append(time.perf_counter() - start)
+        records = []
+        time_ops(records, device)
+        per_frame = []
+        for rep in range(args.repeats):
+            records.clear()
+            G(z, None, noise_mode='const')
+            per_frame.append(list(records))
+    np.save(args.output, img.cpu().numpy())
+    labels = sorted({label for frame in per_frame for label, _s, _m in frame})
+    ops = {label: statistics.median(sum(s for lab, s, _m in frame if lab == label) for frame in per_frame) for label in labels}
+    macs = sum(m for label, _s, m in per_frame[0] if label == 'modulated conv')
+    peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == 'cuda' else peak_memory_mb()
     result = dict(
-        network=args.network, impl=args.impl, times=times, median=statistics.median(times),
-        modconv_seconds=statistics.median(m[0] for m in modconv), modconv_macs=modconv[0][1],
-        peak_mb=peak_memory_mb(), threads=threads, allocator_tuned=allocator, memory=args.memory,
+        network=args.network, impl=args.impl, device=str(device), times=times, median=statistics.median(times),
+        ops_seconds=ops, modconv_seconds=ops.get('modulated conv', math.nan), modconv_macs=macs,
+        measured_choices=[dict(op=key[0], shape_class=list(key[2:]), impl=c.impl, ref_seconds=c.ref_seconds, fast_seconds=c.fast_seconds)
+            for key, c in _impl.measured_choices().items()],
+        peak_mb=peak, threads=threads, allocator_tuned=allocator, memory=args.memory,
         huge_pages=os.environ.get('THP_MEM_ALLOC_ENABLE') == '1', native_kernels=sg3.ops.native.status(),
         output_std=float(img.std()), output_absmax=float(img.abs().max()))
-    result['modconv_gflops'] = 2 * result['modconv_macs'] / result['modconv_seconds'] / 1e9
+    result['modconv_gflops'] = 2 * macs / result['modconv_seconds'] / 1e9
     print(json.dumps(result))
 
 #----------------------------------------------------------------------------
@@ -189,7 +225,7 @@ def run_worker(network: str, impl: str, repeats: int, warmup: int, state: str | 
         cmd += ['--state', state]
     if opts.threads:
         cmd += ['--threads', str(opts.threads)]
-    cmd += ['--memory', opts.memory]
+    cmd += ['--memory', opts.memory, '--device', opts.device]
     env = dict(os.environ)
     if opts.memory == 'app':
         env['THP_MEM_ALLOC_ENABLE'] = '1' # As visualizer.py sets it.
@@ -235,6 +271,8 @@ def benchmark(opts) -> dict:
                 memory_ratio=fast['peak_mb'] / ref['peak_mb'])
             report['results'].append(row)
             print_row(row)
+            if opts.per_op:
+                print_ops(row)
     report['load_end'] = load_average()
     return report
 
@@ -248,6 +286,15 @@ def print_row(row: dict) -> None:
     print(f'{row["network"]:<15} {ref["median"]:>11.3f} {fast["median"]:>12.3f} {row["speedup"]:>7.1f}x {row["max_abs_diff"]:>10.1e} '
         f'{ref["peak_mb"]:>8.0f} {fast["peak_mb"]:>8.0f} {ref["modconv_gflops"]:>11.0f} {fast["modconv_gflops"]:>12.0f} {load:>16}', flush=True)
 
+def print_ops(row: dict) -> None:
+    """Each op's time per frame on both paths, and the per-op choices 'auto' measured (CUDA, MPS)."""
+    ref, fast = row['ref']['ops_seconds'], row['fast']['ops_seconds']
+    for label in sorted(set(ref) | set(fast)):
+        print(f'    {label:<16} ref {1e3 * ref.get(label, 0):9.2f} ms/frame   fast {1e3 * fast.get(label, 0):9.2f} ms/frame', flush=True)
+    for choice in row['fast']['measured_choices']:
+        print(f'    measured on {row["fast"]["device"]}: {choice["op"]:<22} {str(choice["shape_class"]):<44} -> {choice["impl"]:<4} '
+            f'(ref {1e3 * choice["ref_seconds"]:.2f} ms, fast {1e3 * choice["fast_seconds"]:.2f} ms)', flush=True)
+
 #----------------------------------------------------------------------------
 
 def main() -> None:
@@ -257,6 +304,9 @@ def main() -> None:
     parser.add_argument('--json', metavar='OUT', help='write the results to this JSON file')
     parser.add_argument('--skip-1024', action='store_true', help='leave out the 1024 px networks (a quick run)')
     parser.add_argument('--threads', type=int, default=None, help='intra-op threads (default: all cores)')
+    parser.add_argument('--device', default='cpu', help="cpu (default), cuda, mps or auto: where the networks run; on CUDA and MPS "
+        "the fast path is 'auto', which times both paths per op and shape class at first use and keeps the faster")
+    parser.add_argument('--per-op', action='store_true', help='also print each op\'s time per frame on both paths, and the choices measured on CUDA / MPS')
     parser.add_argument('--memory', choices=['plain', 'app'], default='plain', help="'plain' (default): the C library's and "
         "torch's memory defaults, as NVIDIA's code runs; 'app': both paths with the application's memory settings (huge pages "
         "for torch's allocator, sg3.ops.configure_allocator: freed memory kept for reuse, so peak memory includes what is "

@@ -42,14 +42,20 @@ class SynthesisInput(torch.nn.Module):
         self.register_buffer('freqs', freqs) # [channel, xy]
         self.register_buffer('phases', phases) # [channel]
 
-    def forward(self, w):
+    def forward(self, w, transform=None):
+        # transform: None = the `transform` buffer; else the user's inverse transform for this call only,
+        # [3, 3] or one per sample [batch, 3, 3] (the batch EQ metrics render several transforms at once).
         assert_shape(w, [None, self.w_dim])
         batch_size = w.shape[0]
-        if not torch.isfinite(self.transform).all():
-            raise TransformError(f'the input transform must be finite, got {self.transform.tolist()}')
+        transform = self.transform if transform is None else transform
+        if not isinstance(transform, torch.Tensor) or tuple(transform.shape) not in ((3, 3), (batch_size, 3, 3)):
+            what = tuple(transform.shape) if isinstance(transform, torch.Tensor) else type(transform).__name__
+            raise TransformError(f'input transform = {what}: expected a tensor [3, 3] or [{batch_size}, 3, 3]')
+        if not torch.isfinite(transform).all():
+            raise TransformError(f'the input transform must be finite, got {transform.tolist()}')
 
         # Introduce the batch dimension.
-        transforms = self.transform.unsqueeze(0) # [batch, row, col]
+        transforms = transform.to(w.device, torch.float32).reshape(-1, 3, 3) # [batch or 1, row, col]
         freqs = self.freqs.unsqueeze(0) # [batch, channel, xy]
         phases = self.phases.unsqueeze(0) # [batch, channel]
 
@@ -283,13 +289,14 @@ class SynthesisNetwork(torch.nn.Module):
             setattr(self, name, layer)
             self.layer_names.append(name)
 
-    def forward(self, ws, noise_mode='random', force_fp32=False, update_emas=False):
+    def forward(self, ws, noise_mode='random', force_fp32=False, update_emas=False, input_transform=None):
+        # input_transform: None = the input's `transform` buffer; else [3, 3] or [batch, 3, 3] for this call only.
         check_latents('ws', ws, [None, self.num_ws, self.w_dim])
         check_noise_mode(noise_mode)
         ws = ws.to(torch.float32).unbind(dim=1)
 
         # Execute layers.
-        x = self.input(ws[0])
+        x = self.input(ws[0], transform=input_transform)
         for name, w in zip(self.layer_names, ws[1:]):
             x = getattr(self, name)(x, w, noise_mode=noise_mode, force_fp32=force_fp32, update_emas=update_emas)
         if self.output_scale != 1:

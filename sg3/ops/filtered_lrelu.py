@@ -32,6 +32,8 @@ def filtered_lrelu(
     Raises OpArgumentError (OpTypeError for a wrong type or dtype) for arguments it does not take, on either path."""
     up, down, padding = check_args(x, fu, fd, b, up, down, padding, gain, slope, clamp)
     args = dict(fu=fu, fd=fd, b=b, up=up, down=down, padding=padding, gain=gain, slope=slope, clamp=clamp, flip_filter=flip_filter)
+    impl = _impl.measured(impl, 'filtered_lrelu', _impl.shape_class(x, up, down, *filter_size(fu), *filter_size(fd)),
+        lambda choice: filtered_lrelu(x, **args, impl=choice), x, fu, fd, b)
     if _impl.resolve(impl, x, fu, fd, b) == 'fast':
         return fast_filtered_lrelu.filtered_lrelu_fast(x, **args)
     return filtered_lrelu_ref(x, **args)

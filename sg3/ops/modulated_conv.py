@@ -26,6 +26,8 @@ def modulated_conv2d_sg3(
     check_shape(x, [None, in_channels, None, None], 'x')
     batch_size = int(x.shape[0])
     check_shape(s, [batch_size, in_channels], 's')
+    impl = _impl.measured(impl, 'modulated_conv2d_sg3', _impl.shape_class(x, out_channels, kh, kw, str(padding)),
+        lambda choice: modulated_conv2d_sg3(x, w, s, demodulate, padding, input_gain, impl=choice), x, w, s)
 
     # Pre-normalize inputs.
     if demodulate:
@@ -83,6 +85,9 @@ def modulated_conv2d_sg2(
     check_shape(x, [None, in_channels, None, None], 'x')
     batch_size = int(x.shape[0])
     check_shape(styles, [batch_size, in_channels], 'styles')
+    impl = _impl.measured(impl, 'modulated_conv2d_sg2', _impl.shape_class(x, out_channels, kh, kw, up, down, padding, fused_modconv),
+        lambda choice: modulated_conv2d_sg2(x, weight, styles, noise, up, down, padding, resample_filter, demodulate, flip_weight,
+        fused_modconv, impl=choice), x, weight, styles)
 
     # Pre-normalize inputs to avoid FP16 overflow.
     if x.dtype == torch.float16 and demodulate:

@@ -62,6 +62,8 @@ def upfirdn2d(
     Output size per axis: (in * up + pad0 + pad1 - (taps - 1) + (down - 1)) // down. Raises OpArgumentError
     (OpTypeError for a wrong type or dtype) for arguments it does not take, on either path."""
     (upx, upy), (downx, downy), padding = check_args(x, f, up, down, padding, gain)
+    impl = _impl.measured(impl, 'upfirdn2d', _impl.shape_class(x, upx, upy, downx, downy, *filter_size(f)),
+        lambda choice: upfirdn2d(x, f, up, down, padding, flip_filter, gain, impl=choice), x, f)
     # The fast path pays where the reference zero-stuffs or decimates, on images of a million samples or more.
     pays = (upx, upy, downx, downy) != (1, 1, 1, 1) and x.numel() * upx * upy >= (1 << 20)
     if _impl.resolve(impl, x, f, fast_pays=pays) == 'fast':

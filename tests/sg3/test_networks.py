@@ -185,3 +185,25 @@ def test_stylegan2_constructor_and_forward_checks_hold_under_python_O():
     layer = networks_stylegan2.SynthesisLayer(in_channels=4, out_channels=4, w_dim=8, resolution=8)
     with pytest.raises(Sg3Error, match="noise_mode must be one of"):
         layer(torch.zeros(1, 4, 8, 8), torch.zeros(1, 8), noise_mode='loud')
+
+def test_per_call_input_transforms_equal_the_buffer_row_by_row():
+    from sg3.errors import TransformError
+    from sg3.transforms import input_transform
+    G = tiny_sg3()
+    ws = G.mapping(torch.randn(3, 16), None)
+    mats = [torch.from_numpy(input_transform((0.1 * i, -0.05), 20.0 * i, 1 + 0.1 * i)).float() for i in range(3)]
+    expected = []
+    with torch.no_grad():
+        for i, m in enumerate(mats):
+            G.synthesis.input.transform.copy_(m)
+            expected.append(G.synthesis(ws[i:i + 1], noise_mode='const'))
+        G.synthesis.input.transform.copy_(torch.eye(3))
+        batched = G.synthesis(ws, noise_mode='const', input_transform=torch.stack(mats))
+        shared = G.synthesis(ws[1:2], noise_mode='const', input_transform=mats[1])
+    torch.testing.assert_close(batched, torch.cat(expected), rtol=0, atol=1e-5)
+    torch.testing.assert_close(shared, expected[1], rtol=0, atol=1e-6)
+    assert torch.equal(G.synthesis.input.transform, torch.eye(3))
+    with pytest.raises(TransformError, match=r'expected a tensor \[3, 3\] or \[3, 3, 3\]'):
+        G.synthesis(ws, input_transform=torch.eye(3).repeat(2, 1, 1))
+    with pytest.raises(TransformError, match='finite'):
+        G.synthesis(ws, input_transform=torch.full([3, 3], float('nan')))

@@ -363,8 +363,9 @@ class AnalysisRenderer:
         the command cannot run on this network (no input transform for metrics, unknown layer for an average)."""
         if isinstance(command, MetricsCommand):
             equivariance.input_transform(G)     # EquivarianceUnavailableError with the reason (StyleGAN2).
+            # Every core: the user waits for the numbers, and the helper threads keep the render thread's lower priority.
             work = lambda progress, cancel: equivariance.compute_metrics(G, num_samples=command.samples, seed=command.seed,
-                progress=progress, cancel=cancel)
+                progress=progress, cancel=cancel, num_threads=sg3.ops.available_cores())
             return SteppedCommand(command, command.samples, work, _metrics_outcome)
         if isinstance(command, SpectrumAverageCommand):
             return self._average_job(command, G, net_key, args)
