@@ -63,12 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_worker(wake):
     """The render side of the app: torch on all cores but one, the renderer on a background thread of lower
-    priority, waking the GUI (`wake`) whenever it posts a result."""
+    priority, waking the GUI (`wake`) whenever it posts a result; stale renders give way to settled newer requests
+    (viz.render.preemption)."""
+    from viz.render import preemption
     from viz.render.renderer import Renderer
     from viz.render.threads import leave_a_core_for_the_gui, lower_thread_priority
     from viz.render.worker import RenderWorker
     leave_a_core_for_the_gui()
-    return RenderWorker(Renderer(), on_result=wake, on_start=lower_thread_priority)
+    return RenderWorker(Renderer(), on_result=wake, on_start=lower_thread_priority, preemption=preemption.from_environment())
 
 
 class FrontEndUnavailable(RuntimeError):

@@ -66,6 +66,7 @@ class Visualizer:
             self.recorder.install()
         self._frame_times: collections.deque[float] = collections.deque(maxlen=240)
         self._uploaded = None                       # The image now in the texture.
+        self._uploaded_stamp = 0                    # Stamp of the result whose image that is (frame log).
         self._last_view = None
         self._ready = False
         self.present_target = present or PresentTarget()
@@ -131,7 +132,8 @@ class Visualizer:
         self._frame_times.append(work_seconds)
         if self._frame_log is not None:
             self._frame_log.write(json.dumps({'t': time.time(), 'interval': self.window.last_frame_seconds,
-                'work': work_seconds, 'build': build_seconds, 'idle': idle, 'busy': core.render_pending()}) + '\n')
+                'work': work_seconds, 'build': build_seconds, 'idle': idle, 'busy': core.render_pending(),
+                'submitted': core.last_stamp, 'shown': self._uploaded_stamp}) + '\n')
         if not self._ready:
             self._ready = True
             print('READY', flush=True)
@@ -242,6 +244,7 @@ class Visualizer:
         if core.shown_image is not None and core.shown_image is not self._uploaded:
             self.area.set_image(core.shown_image)
             self._uploaded = core.shown_image
+            self._uploaded_stamp = core.result.stamp if core.result is not None else 0
         self.area.set_filter(core.view.filter)
         self.area.view.zoom, self.area.view.pan = core.view.zoom, core.view.pan
         view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size)

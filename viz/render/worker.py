@@ -7,8 +7,10 @@ request, and `poll()` never returns a result older than one it already returned.
 render function become `RenderResult.error`. Each render gets a cancel flag, which the render function checks
 while it loads a network and between layers: `close()` sets it and returns promptly even while a render is
 running; `cancel_render()` sets it (a load that hangs, a slow render); and a request for another network sets it
-while the running render still loads its network (the loaded network would not be shown). A cancelled render
-posts a result with error 'cancelled'.
+while the running render still loads its network (the loaded network would not be shown). With a preemption
+policy (`preemption=`, viz.render.preemption) it also reads as set when the render should give way to a newer
+request: a stale render stops for a settled newer one, while a continuous drag still sees frames finish. A
+cancelled render posts a result with error 'cancelled'.
 
 Commands. Background work that is not "show this state" (batch metrics, spectrum averages, exports) is
 started with `start(command, args)`, which returns a command id at once, and stopped with `cancel(id)`.
@@ -33,6 +35,7 @@ import traceback
 from typing import Callable, Protocol
 
 from viz.protocol import Command, CommandStatus, RenderArgs, RenderResult
+from viz.render.preemption import Durations, PreemptionPolicy, YieldingEvent
 
 # render_fn(args, stamp, cancel, progress) -> RenderResult. `cancel.is_set()` means stop soon (the result
 # is then discarded); `progress(result)` posts an intermediate result (e.g. with `loading` text).
@@ -83,6 +86,7 @@ class RenderWorker:
         on_result: Callable[[], None] | None = None,  # Called (on the worker thread) after each posted result or command status, e.g. to wake an idle GUI loop.
         name: str = 'render-worker',                # Thread name.
         on_start: Callable[[], None] | None = None, # Called first on the worker thread (e.g. viz.render.threads.lower_thread_priority).
+        preemption: PreemptionPolicy | None = None, # When a render gives way to a newer request (viz.render.preemption); None = never.
     ) -> None:
         self._render_fn = render_fn
         self._on_result = on_result
@@ -94,6 +98,12 @@ class RenderWorker:
         self._rendering: int | None = None          # Stamp being rendered now.
         self._rendering_args: RenderArgs | None = None  # Its request.
         self._render_cancel = threading.Event()     # Set to stop the render in flight.
+        self._preemption = preemption
+        self._durations = Durations()               # Expected render times (render thread only).
+        self._pending_since: float | None = None    # When the waiting request was submitted (monotonic).
+        self._render_started = 0.0                  # When the render in flight started (monotonic).
+        self._yielding_since: float | None = None   # When the first render gave way since one last finished.
+        self.yields = 0                             # Renders that gave way to a newer request.
         self._loading = False                       # The render in flight is loading its network.
         self._result: RenderResult | None = None    # Newest posted result.
         self._result_seq = 0                        # Increments with each posted result.
@@ -124,6 +134,7 @@ class RenderWorker:
                 self._render_cancel.set()
             self._next_stamp += 1
             self._pending = (self._next_stamp, args)
+            self._pending_since = time.monotonic()
             self._cond.notify_all()
             return self._next_stamp
 
@@ -345,7 +356,25 @@ class RenderWorker:
         except Exception as e:  # Errors are data: the app shows them and keeps running.
             result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
                 render_seconds=time.perf_counter() - start)
+        if result.error is None:                    # A frame finished: its time is the expectation for the next.
+            self._durations.add(args, time.perf_counter() - start)
+            with self._cond:
+                self._yielding_since = None
         self._post(result, final=True)
+
+    def _should_yield(self) -> bool:
+        """Should the render in flight give way to the waiting request now (the preemption policy)? Render thread."""
+        with self._cond:
+            if self._pending is None or self._rendering_args is None:
+                return False
+            now = time.monotonic()
+            if not self._preemption.should_yield(now, self._render_started, self._durations.expected(self._rendering_args),
+                    self._pending_since, self._yielding_since):
+                return False
+            if self._yielding_since is None:
+                self._yielding_since = now
+            self.yields += 1
+            return True
 
     def _run(self) -> None:
         if self._on_start is not None:
@@ -364,7 +393,8 @@ class RenderWorker:
                 self._pending = None
                 if request is not None:
                     self._rendering, self._rendering_args = request
-                    self._render_cancel = threading.Event()
+                    self._render_cancel = YieldingEvent(self._should_yield) if self._preemption else threading.Event()
+                    self._render_started = time.monotonic()
                     self._loading = False
                 elif self._active is None:
                     self._active = self._queued.popleft()
