@@ -136,7 +136,7 @@ def _matches(value: Any, tp: Any) -> tuple[bool, Any]:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         return ok, float(value) if ok else None
     if tp is str:
-        return isinstance(value, str), value
+        return isinstance(value, str) and _is_text(value), value
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             return False, None
@@ -149,6 +149,15 @@ def _matches(value: Any, tp: Any) -> tuple[bool, Any]:
             items.append(conv)
         return True, tuple(items)
     return False, None
+
+
+def _is_text(value: str) -> bool:
+    """False for a string no display or file name can take (a lone surrogate, which JSON and Python can spell)."""
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def state_from_dict(cls: type, d: Any, where: str) -> Any:
@@ -181,7 +190,7 @@ def _describe(tp: Any) -> str:
         return f'a list of {_describe(args[0]) if args else "values"}'
     if typing.get_args(tp):
         return ' or '.join(_describe(a) for a in typing.get_args(tp) if a is not Ellipsis)
-    return {bool: 'true/false', int: 'an integer', float: 'a finite number', str: 'a string', type(None): 'null'}.get(tp, str(tp))
+    return {bool: 'true/false', int: 'an integer', float: 'a finite number', str: 'a string of text', type(None): 'null'}.get(tp, str(tp))
 
 
 def clamp(value: float, low: float, high: float) -> float:

@@ -55,3 +55,16 @@ def check_text(value: Any, where: str) -> None:
                 stack.append((child, f'{place}.{key}'))
         elif isinstance(item, list):
             stack.extend((child, f'{place}[{index}]') for index, child in enumerate(item))
+
+
+def name(value: Any, what: str) -> str:
+    """`value` as a file name a user gave (a string or path of text); ValueError naming `what` otherwise."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise ValueError(f'{what} {value!r}: expected a file name')
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        raise ValueError(f'{what} {short(value)!r}: not text (it holds a lone surrogate such as \\ud800)') from None
+    return value

@@ -264,15 +264,12 @@ class Timeline:
         round(duration * fps) frames spread evenly over one period (the frame after the last is the first)."""
         if isinstance(fps, bool) or not isinstance(fps, int) or fps < 1:
             raise TimelineError(f'fps = {fps!r}: expected an integer >= 1')
-        if self.loop:
-            count = max(1, round(self.duration * fps))
-            times = tuple(i * self.duration / count for i in range(count))
-        else:
-            count = math.floor(self.duration * fps + 1e-9) + 1
-            times = tuple(i / fps for i in range(count))
-        if count > MAX_FRAMES:
+        count = max(1, round(self.duration * fps)) if self.loop else math.floor(self.duration * fps + 1e-9) + 1
+        if count > MAX_FRAMES:                  # Checked before the frames are made: a huge fps must not exhaust memory.
             raise TimelineError(f'{count} frames at {fps} fps: expected at most {MAX_FRAMES} (duration {self.duration:g} s)')
-        return times
+        if self.loop:
+            return tuple(i * self.duration / count for i in range(count))
+        return tuple(i / fps for i in range(count))
 
     # ------------------------------------------------------------------------
     # JSON.

@@ -18,7 +18,7 @@ import dataclasses
 import pathlib
 from typing import Any
 
-from viz.core import session
+from viz.core import paths, session
 from viz.core.controller import ActionError, Facts
 from viz.core.controllers.capture import folder_problem
 from viz.core.timeline import DEFAULT_GAP, Recorder, Sample, Timeline, TimelineError, frame_args, make_keyframe, read_timeline, seed_loop, \
@@ -223,7 +223,7 @@ class TimelineActions:
     # Files.
 
     def set_timeline_path(self, path: str) -> None:
-        self.timeline_path = str(path)
+        self.timeline_path = paths.name(path, 'timeline file')
 
     def save_timeline(self, path: str | None = None) -> bool:
         path = path or self.timeline_path

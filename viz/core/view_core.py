@@ -38,6 +38,7 @@ from viz.protocol import (Command, CommandStatus, ExportSpectrumCommand, RenderA
 ERROR_SECONDS = 30.0                            # How long an error message stays on top of the image.
 INFO_SECONDS = 8.0                              # How long an info message stays in the status bar.
 HISTORY = 240                                   # Render times and PSNR values kept for the plots.
+MAX_MESSAGE = 1000                              # Characters of a message shown; longer ones are cut.
 
 
 class Worker(Protocol):
@@ -153,7 +154,7 @@ class ViewCore(TimelineActions):
     # ------------------------------------------------------------------------
     # Input.
 
-    def act(self, target: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    def act(self, target: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Run action `name` of controller `target` (or of the app: target 'app'). A bad value or an unknown
         action is shown as an error message and changes nothing; returns what the action returned."""
         owner: Any = self if target == 'app' else self.controllers.get(target)
@@ -180,11 +181,17 @@ class ViewCore(TimelineActions):
         return True
 
     def image_drag(self, drag: ImageDrag) -> None:
-        """A drag in the image area: every controller sees it (latent for the left button, transform for the right)."""
+        """A drag in the image area: every controller sees it (latent for the left button, transform for the right). A
+        drag that would move a value out of its range is shown as a message and changes nothing."""
+        if not (math.isfinite(drag.dx) and math.isfinite(drag.dy)):
+            return                              # A degenerate view (e.g. zoom 0) turned the mouse move into nothing.
         self._pause_for_edit()
         facts = self.facts
         for controller in self.controllers.values():
-            controller.image_drag(drag, facts)
+            try:
+                controller.image_drag(drag, facts)
+            except ValueError as e:
+                self.show_message(str(e), error=True)
 
     def _pause_for_edit(self) -> None:
         """The user changes the view while the timeline plays: stop playing, so the edit is not overwritten."""
@@ -242,7 +249,7 @@ class ViewCore(TimelineActions):
         self.network.load(source)
 
     def set_session_path(self, path: str) -> None:
-        self.session_path = str(path)
+        self.session_path = paths.name(path, 'session file')
 
     # ------------------------------------------------------------------------
     # Commands.
@@ -405,7 +412,10 @@ class ViewCore(TimelineActions):
             self._emit_fn(line)
 
     def show_message(self, text: str, error: bool = False, about: str = '') -> None:
-        """Show `text` (errors over the image, the rest in the status bar, for a while)."""
+        """Show `text` (errors over the image, the rest in the status bar, for a while); a text longer than
+        MAX_MESSAGE characters (a message quoting a huge value from a file) is cut there."""
+        if len(text) > MAX_MESSAGE:
+            text = text[:MAX_MESSAGE - 1] + '\u2026'
         self.message = Message(text=text, error=error, shown_at=self._clock(), about=about)
         self._emit(f'MESSAGE level={"error" if error else "info"} text={json.dumps(text)}')
 

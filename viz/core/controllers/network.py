@@ -65,6 +65,8 @@ class NetworkController(Controller):
 
     def set_key(self, key: str | None) -> None:
         """Which generator inside the file ('G_ema', 'G'); empty or None = the loader's default."""
+        if key is not None and not isinstance(key, str):
+            raise ActionError(f'network key {key!r}: expected a name such as G_ema or G, or nothing')
         self.update(key=(key or '').strip() or None)
 
     def set_browse_dir(self, folder: str) -> None:

@@ -10,6 +10,7 @@ from viz.protocol import StyleMixArgs
 
 SEED_LIMIT = (1 << 31) - 1                      # Largest seed a toolkit's integer field holds (int32).
 DEFAULT_NUM_WS = 16                             # W indices offered before the first result.
+MAX_WS = 64                                     # Most W indices a mask may name (NVIDIA's networks have at most 18).
 PRESETS = ('all', 'none', 'coarse', 'fine')     # Quick selections of W indices.
 
 
@@ -27,6 +28,8 @@ def preset_mask(preset: str, num_ws: int) -> tuple[bool, ...]:
         'fine': lambda i: i >= 2 * num_ws // 3}
     if preset not in chosen:
         raise ActionError(f'style-mix preset {preset!r}: expected one of {", ".join(PRESETS)}')
+    if isinstance(num_ws, bool) or not isinstance(num_ws, int) or not 0 <= num_ws <= MAX_WS:
+        raise ActionError(f'style-mix preset of {num_ws!r} W indices: expected an integer in [0, {MAX_WS}]')
     return canonical_mask([chosen[preset](i) for i in range(num_ws)])
 
 
@@ -49,10 +52,12 @@ class StyleMixController(Controller):
         def validate(self, where: str) -> None:
             if not 0 <= self.seed <= SEED_LIMIT:
                 raise ValueError(f'{where}.seed = {self.seed}: expected an integer in [0, {SEED_LIMIT}]')
+            if len(self.mask) > MAX_WS:
+                raise ValueError(f'{where}.mask: {len(self.mask)} entries; expected at most {MAX_WS} (one per W index)')
 
     def toggle_index(self, index: int) -> None:
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise ActionError(f'W index {index!r}: expected an integer >= 0')
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < MAX_WS:
+            raise ActionError(f'W index {index!r}: expected an integer in [0, {MAX_WS - 1}]')
         mask = list(self.state.mask) + [False] * (index + 1 - len(self.state.mask))
         mask[index] = not mask[index]
         self.update(mask=canonical_mask(mask))
