@@ -141,6 +141,22 @@ void main() {
 }
 """
 
+# The image drawn through an affine map of its texture coordinates (a preview of the image moved), a constant colour
+# where the map leads outside the image (steps, not a branch).
+_WARP_FRAGMENT_SHADER = """
+#version 330 core
+in vec2 v_uv;
+uniform sampler2D u_image;
+uniform mat3 u_warp;              // Texture coordinates drawn -> texture coordinates read.
+uniform vec4 u_neutral;           // Colour where they fall outside the image.
+out vec4 o_color;
+void main() {
+    vec2 uv = (u_warp * vec3(v_uv, 1.0)).xy;
+    float inside = step(0.0, uv.x) * step(uv.x, 1.0) * step(0.0, uv.y) * step(uv.y, 1.0);
+    o_color = mix(u_neutral, texture(u_image, uv), inside);
+}
+"""
+
 def _compile_program(vertex_source: str, fragment_source: str) -> int:
     shaders = []
     for kind, source in [(gl.GL_VERTEX_SHADER, vertex_source), (gl.GL_FRAGMENT_SHADER, fragment_source)]:
@@ -168,9 +184,10 @@ class ImageProgram:
     def __init__(self):
         self.program = _compile_program(_VERTEX_SHADER, _FRAGMENT_SHADER)
         self.colormap_program = _compile_program(_VERTEX_SHADER, _COLORMAP_FRAGMENT_SHADER)
+        self.warp_program = _compile_program(_VERTEX_SHADER, _WARP_FRAGMENT_SHADER)
         self._loc = {program: {name: gl.glGetUniformLocation(program, name)
-            for name in ['u_dest', 'u_src', 'u_image', 'u_colormap', 'u_colormap_size']}
-            for program in (self.program, self.colormap_program)}
+            for name in ['u_dest', 'u_src', 'u_image', 'u_colormap', 'u_colormap_size', 'u_warp', 'u_neutral']}
+            for program in (self.program, self.colormap_program, self.warp_program)}
         self.vao = gl.glGenVertexArrays(1)
         self.vbo = gl.glGenBuffers(1)
         corners = np.array([0, 0, 1, 0, 0, 1, 1, 1], dtype=np.float32)  # Triangle strip.
@@ -189,6 +206,8 @@ class ImageProgram:
         clip: tuple[int, int, int, int] | None = None,  # Draw only inside this rectangle.
         colormap: Texture | None = None,              # Map the red channel through this colour map.
         blend: bool = False,                          # Alpha-blend over what is already there.
+        warp: np.ndarray | None = None,               # [3, 3]: texture coordinates drawn -> read (u right, v down, 0..1).
+        neutral: tuple[float, float, float, float] = (0.5, 0.5, 0.5, 1.0),  # Colour where the warp reads outside the image.
     ) -> None:
         fw, fh = framebuffer_size
         x, y, w, h = dest
@@ -207,9 +226,14 @@ class ImageProgram:
             gl.glBlendFunc(gl.GL_SRC_ALPHA, gl.GL_ONE_MINUS_SRC_ALPHA)
         else:
             gl.glDisable(gl.GL_BLEND)
-        program = self.program if colormap is None else self.colormap_program
+        if warp is not None and colormap is not None:
+            raise ValueError('ImageProgram.draw: a warp and a colour map cannot be combined')
+        program = self.colormap_program if colormap is not None else self.warp_program if warp is not None else self.program
         loc = self._loc[program]
         gl.glUseProgram(program)
+        if warp is not None:
+            gl.glUniformMatrix3fv(loc['u_warp'], 1, gl.GL_TRUE, np.ascontiguousarray(warp, dtype=np.float32))
+            gl.glUniform4f(loc['u_neutral'], *neutral)
         gl.glUniform4f(loc['u_dest'], *ndc)
         gl.glUniform4f(loc['u_src'], 0.0, 0.0, 1.0, 1.0)
         gl.glActiveTexture(gl.GL_TEXTURE0)
@@ -235,6 +259,7 @@ class ImageProgram:
         if self.program:
             gl.glDeleteProgram(self.program)
             gl.glDeleteProgram(self.colormap_program)
+            gl.glDeleteProgram(self.warp_program)
             gl.glDeleteBuffers(1, [self.vbo])
             gl.glDeleteVertexArrays(1, [self.vao])
             self.program = 0

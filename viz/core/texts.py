@@ -202,6 +202,11 @@ PREVIEW_HELP = ('While you drag in the image or hold a control, run the convolut
     'for StyleGAN3-R and StyleGAN2 networks (StyleGAN3-T: unchanged), slightly less exact, tagged "bf16 preview" on the image. '
     'Releasing renders the exact float32 image')
 PREVIEW_TAG = 'bf16 preview'                    # Over an image rendered with the preview.
+TRANSFORM_PREVIEW_LABEL = 'Transform preview'
+TRANSFORM_PREVIEW_HELP = ('StyleGAN3: while you translate or rotate, show the last image moved along at once (the network '
+    'is built to move its picture with the input transform), tagged "preview", until the exact render replaces it. '
+    'Where the moved image leaves a gap, the area is grey')
+TRANSFORM_PREVIEW_TAG = 'preview'               # Over the last image drawn moved by the transform preview.
 
 
 def summarize_ms(seconds) -> str:

@@ -31,6 +31,7 @@ from viz.core.controllers.analysis import AnalysisController
 from viz.core.controllers.capture import DEFAULT_FOLDER, CaptureController, folder_problem
 from viz.core.controllers.network import NetworkController
 from viz.core.controllers.performance import PerformanceController
+from viz.core.preview import preview_warp as transform_preview_warp
 from viz.core.timeline import MAX_TIMELINE_BYTES, TIMELINE_FORMAT
 from viz.core.timeline_actions import TimelineActions
 from viz.protocol import (Command, CommandStatus, ExportSpectrumCommand, RenderArgs, RenderResult, EXPORT_FORMATS)
@@ -124,6 +125,7 @@ class ViewCore(TimelineActions):
         self.window_capture_pending = False
         self.presenting = False                     # Presentation mode: the front end shows the image alone (screen recorders).
         self.shown_image: np.ndarray | None = None  # The image of the newest result that had one.
+        self.shown_result: RenderResult | None = None  # That result (its request and layers: the transform preview).
         self._init_timeline()                       # Timeline, playhead, recording (viz.core.timeline_actions).
         if warning:
             self.show_message(warning, error=True)
@@ -335,6 +337,13 @@ class ViewCore(TimelineActions):
         """Is a submitted request still without its final result?"""
         return self.last_stamp != 0 and (self.result is None or self.result.stamp != self.last_stamp)
 
+    def preview_warp(self) -> np.ndarray | None:
+        """With the transform preview on, while the shown image was rendered with another input transform than the
+        current request's: the map a front end draws it through (viz.core.preview.preview_warp); else None."""
+        if not self.performance.state.transform_preview:
+            return None
+        return transform_preview_warp(self.shown_result, self.last_args)
+
     def refresh(self) -> None:
         """Submit the current request again on the next update (e.g. a finished average to show)."""
         self._force_submit = True
@@ -365,6 +374,7 @@ class ViewCore(TimelineActions):
         if result.image is not None:
             self.shown_image = result.image
             self.shown_precision = result.precision
+            self.shown_result = result
         if result.error is None:
             self.render_times.append(float(result.render_seconds))
         eq = result.analysis.equivariance if result.analysis is not None else None

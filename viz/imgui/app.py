@@ -67,6 +67,7 @@ class Visualizer:
         self._frame_times: collections.deque[float] = collections.deque(maxlen=240)
         self._uploaded = None                       # The image now in the texture.
         self._uploaded_stamp = 0                    # Stamp of the result whose image that is (frame log).
+        self._drew_preview = False                  # This frame drew the image moved by the transform preview.
         self._last_view = None
         self._ready = False
         self.present_target = present or PresentTarget()
@@ -133,7 +134,7 @@ class Visualizer:
         if self._frame_log is not None:
             self._frame_log.write(json.dumps({'t': time.time(), 'interval': self.window.last_frame_seconds,
                 'work': work_seconds, 'build': build_seconds, 'idle': idle, 'busy': core.render_pending(),
-                'submitted': core.last_stamp, 'shown': self._uploaded_stamp}) + '\n')
+                'submitted': core.last_stamp, 'shown': self._uploaded_stamp, 'preview': self._drew_preview}) + '\n')
         if not self._ready:
             self._ready = True
             print('READY', flush=True)
@@ -247,7 +248,9 @@ class Visualizer:
             self._uploaded_stamp = core.result.stamp if core.result is not None else 0
         self.area.set_filter(core.view.filter)
         self.area.view.zoom, self.area.view.pan = core.view.zoom, core.view.pan
-        view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size)
+        warp = core.preview_warp() if core.shown_image is self._uploaded else None
+        self._drew_preview = warp is not None and self.area.texture is not None
+        view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size, warp=warp)
         if view is not None and view[:2] != self._last_view:
             self._last_view = view[:2]
             rect, clip, zoom = view
@@ -261,4 +264,5 @@ class Visualizer:
         if self.core.presenting:                    # The image alone: only errors and loading text stay.
             overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=False, status=None)
         else:
-            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview, status=shown.status)
+            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview or self._drew_preview,
+                status=shown.status, preview_text=texts.TRANSFORM_PREVIEW_TAG if self._drew_preview else texts.PREVIEW_TAG)

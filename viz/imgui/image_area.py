@@ -12,6 +12,7 @@ import numpy as np
 
 from gui_utils import gl_utils, image_view
 from viz.core.controller import ImageDrag
+from viz.core.preview import NEUTRAL_RGBA
 
 Rect = tuple[float, float, float, float]
 
@@ -82,15 +83,17 @@ class ImageArea:
         return ImageDrag(dx=dx * factor, dy=dy * factor, button=self.drag_button, shift=bool(io.key_shift),
             ctrl=bool(io.key_ctrl), alt=bool(io.key_alt))
 
-    def draw(self, area: Rect, fb_scale: float, framebuffer_size: tuple[int, int]):
-        """Draw the image clipped to the area; returns (rect, clip, zoom) in framebuffer pixels, or None."""
+    def draw(self, area: Rect, fb_scale: float, framebuffer_size: tuple[int, int], warp: np.ndarray | None = None):
+        """Draw the image clipped to the area, through `warp` (the transform preview, viz.core.preview: texture
+        coordinates drawn -> read; grey where it reads outside the image) if given; returns (rect, clip, zoom) in
+        framebuffer pixels, or None."""
         size = self.image_size
         if self.texture is None or size is None:
             return None
         area_fb = scaled(area, fb_scale)
         rect = self.view.image_rect(area_fb, size)
         clip = tuple(int(round(v)) for v in area_fb)
-        self.program.draw(self.texture, framebuffer_size, rect, clip=clip)
+        self.program.draw(self.texture, framebuffer_size, rect, clip=clip, warp=warp, neutral=NEUTRAL_RGBA)
         return rect, clip, self.view.effective_zoom(area_fb, size)
 
     def pixel_text(self, area: Rect, fb_scale: float) -> str | None:

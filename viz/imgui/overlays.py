@@ -57,6 +57,7 @@ def draw_overlays(
     loading:   str | None,                      # Drawn in the middle of the image area; None = nothing.
     preview:   bool,                            # Tag the image in the lower right corner as a bf16 preview.
     status:    str | None,                      # The status bar's text; None = no status bar (presentation mode).
+    preview_text: str = PREVIEW_TAG,            # The tag's text ('preview' for the transform preview).
 ) -> None:
     """Errors, the loading text and the preview tag on top of the image area; the status bar below it."""
     ax, ay, aw, ah = rect
@@ -75,7 +76,7 @@ def draw_overlays(
     if errors:
         _overlay('##error', ax + pad, ay + pad, lambda: [wrapped(e, ERROR_COLOR) for e in errors], alpha=0.85)
     if preview:
-        _overlay('##precision', ax + aw - pad, ay + ah - pad, lambda: imgui.text_colored(PREVIEW_TAG, *PREVIEW_COLOR),
+        _overlay('##precision', ax + aw - pad, ay + ah - pad, lambda: imgui.text_colored(preview_text, *PREVIEW_COLOR),
             pivot=(1.0, 1.0))
     if loading is not None:
         _overlay('##loading', ax + aw / 2, ay + ah / 2, lambda: wrapped(loading), pivot=(0.5, 0.5))

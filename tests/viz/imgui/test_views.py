@@ -322,6 +322,9 @@ def test_performance_settings_and_plots(gui):
     assert core.worker.last_args.performance == PerformanceArgs(force_fp32=True)
     gui.click('Vsync')
     assert state(core, 'performance').vsync
+    assert state(core, 'performance').transform_preview                     # The transform preview: on by default.
+    gui.click('Transform preview')
+    assert not state(core, 'performance').transform_preview and core.preview_warp() is None
     gui.drag('##fps/##slider', dx=-1000)
     assert state(core, 'performance').fps_limit == 5.0
     gui.click('##fps/Reset')

@@ -1,5 +1,5 @@
-"""Performance controller: render device, fp32, the bfloat16 preview while dragging, and the GUI's frame-rate
-cap and vsync (front-end settings kept with the view, outside the request)."""
+"""Performance controller: render device, fp32, the bfloat16 preview while dragging, the transform preview, and
+the GUI's frame-rate cap and vsync (front-end settings kept with the view, outside the request)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class PerformanceController(Controller):
         device: str = 'auto'                    # Render device.
         force_fp32: bool = False                # Disable fp16 layers.
         preview_bf16: bool = False              # bfloat16 preview while dragging (where the device supports it).
+        transform_preview: bool = True          # StyleGAN3: show the last image moved by a transform change until the exact one arrives.
 
         def validate(self, where: str) -> None:
             if self.device not in DEVICES and not (self.device.startswith('cuda:') and self.device[5:].isdigit()):

@@ -1,5 +1,6 @@
-"""Performance section: GUI frame time and render time plots, FPS cap, vsync, device, force fp32, and the
-bfloat16 preview while dragging (offered where the renderer reports that the device runs bfloat16 fast)."""
+"""Performance section: GUI frame time and render time plots, FPS cap, vsync, device, force fp32, the
+bfloat16 preview while dragging (offered where the renderer reports that the device runs bfloat16 fast), and the
+transform preview (StyleGAN3: the last image moved along while the input transform changes)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from gui_utils import imgui_utils
 from viz.core.controllers.performance import DEVICES, FPS_RANGE, preview_unavailable
-from viz.core.texts import PREVIEW_HELP, PREVIEW_LABEL, summarize_ms
+from viz.core.texts import PREVIEW_HELP, PREVIEW_LABEL, TRANSFORM_PREVIEW_HELP, TRANSFORM_PREVIEW_LABEL, summarize_ms
 from viz.imgui.views.base import DIM_RGBA, Ui, checkbox, combo, finite, label, message
 
 __all__ = ['PerformanceView', 'PREVIEW_LABEL']
@@ -37,6 +38,8 @@ class PerformanceView:
         checkbox(core, 'performance', 'force_fp32', 'Force FP32')
         imgui_utils.tooltip('Run the layers that would use FP16 on CUDA in FP32 instead')
         self._draw_preview(core)
+        checkbox(core, 'performance', 'transform_preview', TRANSFORM_PREVIEW_LABEL)
+        imgui_utils.tooltip(TRANSFORM_PREVIEW_HELP)
         label(ui, 'Device')
         with imgui_utils.item_width(fs * 8):
             picked = combo('##device', st.device, {d: d for d in (*DEVICES, *([st.device] if st.device not in DEVICES else []))})
