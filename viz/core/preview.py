@@ -70,4 +70,9 @@ def preview_warp(shown: RenderResult | None, current: RenderArgs | None) -> np.n
     if extent is None or before.scale == 0 or after.scale == 0:
         return None
     to_units = np.array([[extent, 0, -extent / 2], [0, extent, -extent / 2], [0, 0, 1]])
-    return np.linalg.inv(to_units) @ image_transform(before) @ np.linalg.inv(image_transform(after)) @ to_units
+    try:
+        with np.errstate(all='ignore'):
+            warp = np.linalg.inv(to_units) @ image_transform(before) @ np.linalg.inv(image_transform(after)) @ to_units
+    except np.linalg.LinAlgError:                   # A zoom so small that the matrix is singular in floating point.
+        return None
+    return warp if np.isfinite(warp).all() else None

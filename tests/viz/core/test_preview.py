@@ -117,6 +117,9 @@ def test_no_preview_without_a_transform_change_alone():
             dataclasses.replace(moved, analysis=AnalysisArgs(spectrum=True)), dataclasses.replace(moved, transform=TransformArgs(x=0.2, untransform=True)),
             dataclasses.replace(moved, transform=TransformArgs(x=0.2, scale=0))):
         assert preview.preview_warp(result_for(base), current) is None, current
+    for extreme in (TransformArgs(scale=1e-320), TransformArgs(scale=1e308, x=1e308), TransformArgs(scale=1e-300, angle_deg=1e300)):
+        warp = preview.preview_warp(result_for(base), dataclasses.replace(moved, transform=extreme))  # Never raises.
+        assert warp is None or np.isfinite(warp).all()
     assert preview.preview_warp(result_for(base, has_transform=False), moved) is None   # StyleGAN2.
     assert preview.preview_warp(None, moved) is None
     layer = dataclasses.replace(base, layer=LayerArgs(name='L2'))
