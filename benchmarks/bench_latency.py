@@ -6,8 +6,9 @@ the X server every few milliseconds. For each event:
 
 - first pixels: the first read after the event that differs from the screen at the event;
 - exact image: the end of the first frame that shows the render of a request submitted at or after the event
-  (from the app's frame log: the stamp of the shown image, whether it was drawn as a preview); a drag's events
-  are each counted, and "after release" counts the drag's last motion only (the drag's final image).
+  (from the app's frame log: the stamp of the shown image; during a drag it may already be drawn moved on by the
+  preview, as later motion arrived); a drag's events are each counted, and "after release" counts the drag's last
+  motion only: the first frame with its render, not drawn as a preview (the drag's final image).
 
 Scenarios (a scripted sequence per network, `--trials` times each): seed step (Right key), latent drag (left
 drag), translation drag (right drag), rotation drag (Ctrl + right drag), layer switch (a click on another layer
@@ -68,10 +69,11 @@ MOVE_PERIOD = 1 / 60                            # Seconds between pointer motion
 class App:
     """visualizer.py as a subprocess, its log lines with the time they arrived."""
 
-    def __init__(self, source: str, display: str, work: pathlib.Path, env_extra: dict, session: dict | None = None, fps: float = 60):
+    def __init__(self, source: str, display: str, work: pathlib.Path, env_extra: dict, session: dict | None = None, fps: float = 60,
+            device: str = 'cpu'):
         self.frame_log = work / f'frames-{time.monotonic_ns()}.jsonl'
         env = dict(os.environ, DISPLAY=display, SG3_VIZ_CONFIG_DIR=str(work / 'config'), **env_extra)
-        cmd = [sys.executable, str(REPO / 'visualizer.py'), source, '--ui', 'imgui', '--device', 'cpu', '--fps', str(fps),
+        cmd = [sys.executable, str(REPO / 'visualizer.py'), source, '--ui', 'imgui', '--device', device, '--fps', str(fps),
             '--log', '--log-items', '--frame-log', str(self.frame_log), '--window-size', f'{WINDOW[0]}x{WINDOW[1]}',
             '--capture-dir', str(work / 'captures')]
         if session is not None:
@@ -132,6 +134,10 @@ class App:
         """(x, y, w, h) of the image in the window, from the newest VIEW line."""
         views = [line for _t, line in list(self.lines) if line.startswith('VIEW ')]
         return tuple(json.loads(re.match(r'VIEW rect=(\[.*?\])', views[-1]).group(1)))
+
+    def cancelled(self) -> list[tuple[float, int]]:
+        """(arrival, stamp) of every render that gave way (CANCELLED lines)."""
+        return [(t, int(m.group(1))) for t, line in list(self.lines) if (m := re.match(r'CANCELLED stamp=(\d+)', line))]
 
     def rendered(self) -> list[tuple[float, int, float]]:
         """(arrival, stamp, render seconds) of every successful RENDERED line with an image."""
@@ -301,23 +307,27 @@ def run_scenario(name: str, driver: Driver, trials: int, drag_seconds: float) ->
 # Analysis.
 
 
-def latencies(trials: list[list[float]], frames: list[dict], poller: ChangePoller) -> dict[str, list[float]]:
-    """First changed pixels and exact image, for every event and for each trial's last event."""
+def latencies(trials: list[list[float]], frames: list[dict], poller: ChangePoller, seconds: dict[int, float]) -> dict[str, list[float]]:
+    """First changed pixels and exact image, for every event and for each trial's last event; and for the last event,
+    the exact image's latency in units of its own render time (`seconds`: stamp -> render seconds)."""
     frames = sorted(frames, key=lambda f: f['t'])
-    out: dict[str, list[float]] = {'first': [], 'exact': [], 'exact_last': [], 'first_last': []}
+    out: dict[str, list[float]] = {'first': [], 'exact': [], 'exact_last': [], 'first_last': [], 'ratio_last': []}
     for events in trials:
         for i, te in enumerate(events):
             before = [f for f in frames if f['t'] < te]
             target = (before[-1]['submitted'] if before else 0) + 1          # The first request submitted after the event.
-            exact = next((f['t'] for f in frames if f['t'] > te and f.get('shown', 0) >= target and not f.get('preview')), None)
+            exact = next((f['t'] for f in frames if f['t'] > te and f.get('shown', 0) >= target), None)
             first = poller.first_change_after(te)
             if first is not None:
                 out['first'].append(first - te)
             if exact is not None:
                 out['exact'].append(exact - te)
             if i == len(events) - 1:
-                if exact is not None:
-                    out['exact_last'].append(exact - te)
+                final = next((f for f in frames if f['t'] > te and f.get('shown', 0) >= target and not f.get('preview')), None)
+                if final is not None:
+                    out['exact_last'].append(final['t'] - te)
+                    if final['shown'] in seconds:
+                        out['ratio_last'].append((final['t'] - te) / seconds[final['shown']])
                 if first is not None:
                     out['first_last'].append(first - te)
     return out
@@ -328,12 +338,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def frames_during(trials: list[list[float]], frames: list[dict]) -> tuple[int, list[float]]:
-    """Exact images shown during the drags (new shown stamps between a drag's first and last event), and the
-    GUI's frame intervals meanwhile."""
+    """Renders shown during the drags (new shown stamps between a drag's first and last event, drawn as they are
+    or moved on by the preview), and the GUI's frame intervals meanwhile."""
     shown, intervals = 0, []
     for events in trials:
         inside = [f for f in frames if events[0] <= f['t'] <= events[-1]]
-        stamps = {f.get('shown') for f in inside if not f.get('preview')}
+        stamps = {f.get('shown') for f in inside}
         shown += max(len(stamps) - 1, 0)
         intervals += [f['interval'] for f in inside]
     return shown, intervals
@@ -378,7 +388,7 @@ def session_for(opts) -> dict | None:
 
 def measure_network(name: str, opts, display: str, work: pathlib.Path) -> dict:
     source = source_of(name, work)
-    app = App(source, display, work, app_env(opts), session=session_for(opts), fps=opts.fps)
+    app = App(source, display, work, app_env(opts), session=session_for(opts), fps=opts.fps, device=opts.device)
     x = XInput(display)
     try:
         app.wait_for(r'READY', 120)
@@ -411,17 +421,19 @@ def measure_network(name: str, opts, display: str, work: pathlib.Path) -> dict:
     renders = app.rendered()
     report = dict(network=name, scenarios={}, poll_reads=poller.reads)
     for scenario, r in results.items():
-        lat = latencies(r['trials'], frames, poller)
+        lat = latencies(r['trials'], frames, poller, {stamp: sec for _t, stamp, sec in renders})
         shown, intervals = frames_during(r['trials'], frames)
         render_seconds = [s for t, _stamp, s in renders if r['start'] <= t <= r['end']]
+        cancelled = [stamp for t, stamp in app.cancelled() if r['start'] <= t <= r['end']]
         report['scenarios'][scenario] = dict(latencies=lat, exact_frames_during_drags=shown, gui_intervals=intervals,
-            render_seconds=render_seconds, events=sum(len(t) for t in r['trials']), trials=len(r['trials']))
+            render_seconds=render_seconds, cancelled=len(cancelled), events=sum(len(t) for t in r['trials']), trials=len(r['trials']))
     return report
 
 
 def print_table(reports: list[dict]) -> None:
     print(f'\n{"network":<16} {"scenario":<18} {"events":>6} {"first px p50":>12} {"p95":>8} {"exact p50":>10} {"p95":>8} '
-        f'{"after release p50":>17} {"p95":>8} {"render p50":>10} {"frames in drag":>14} {"GUI p95":>8}   (ms)')
+        f'{"after release p50":>17} {"p95":>8} {"/render p95":>11} {"render p50":>10} {"p95":>6} {"gave way":>8} {"frames in drag":>14} '
+        f'{"GUI p95":>8}   (ms; /render: after release in units of that render\'s own time)')
     for report in reports:
         for scenario, s in report['scenarios'].items():
             lat = s['latencies']
@@ -429,20 +441,22 @@ def print_table(reports: list[dict]) -> None:
             print(f'{report["network"]:<16} {LABELS[scenario]:<18} {s["events"]:>6} {pct(lat["first"], 50):>12.0f} {pct(lat["first"], 95):>8.0f} '
                 f'{pct(lat["exact"], 50):>10.0f} {pct(lat["exact"], 95):>8.0f} '
                 f'{pct(lat["exact_last"], 50) if drag else float("nan"):>17.0f} {pct(lat["exact_last"], 95) if drag else float("nan"):>8.0f} '
-                f'{pct(s["render_seconds"], 50):>10.0f} {s["exact_frames_during_drags"] if drag else "":>14} '
+                f'{pct(lat["ratio_last"], 95) / 1e3 if drag else float("nan"):>11.2f} '
+                f'{pct(s["render_seconds"], 50):>10.0f} {pct(s["render_seconds"], 95):>6.0f} {s["cancelled"]:>8} '
+                f'{s["exact_frames_during_drags"] if drag else "":>14} '
                 f'{pct(s["gui_intervals"], 95):>8.1f}', flush=True)
 
 
 def start_times(name: str, opts, display: str, work: pathlib.Path, repeats: int) -> dict:
-    """Seconds from starting the process to the first frame that shows an image: once with an empty kernel cache
-    (cold: the native kernels are compiled) and `repeats` times with it filled (warm)."""
+    """Seconds from starting the process to the first frame that shows an image (and to the first frame drawn):
+    once with an empty kernel cache (cold: the native kernels are compiled) and `repeats` times with it filled (warm)."""
     source = source_of(name, work)
     cache = pathlib.Path(tempfile.mkdtemp(prefix='bench-kernels-'))
     cache.chmod(0o700)
-    out = {'cold': [], 'warm': []}
+    out = {'cold': [], 'warm': [], 'window': []}
     for run in range(1 + repeats):
         env = dict(app_env(opts), SG3_KERNEL_CACHE=str(cache))
-        app = App(source, display, work, env, fps=opts.fps)
+        app = App(source, display, work, env, fps=opts.fps, device=opts.device)
         x = XInput(display)
         try:
             app.wait_for(r'RENDERED stamp=\d+ seconds=\S+ size=\d+x\d+ error=null', opts.load_timeout)
@@ -450,8 +464,10 @@ def start_times(name: str, opts, display: str, work: pathlib.Path, repeats: int)
         finally:
             app.quit(x)
             x.close()
-        first = next((f['t'] for f in app.frames() if f.get('shown', 0) > 0), None)
+        frames = app.frames()
+        first = next((f['t'] for f in frames if f.get('shown', 0) > 0), None)
         out['cold' if run == 0 else 'warm'].append(first - app.started if first is not None else float('nan'))
+        out['window'].append(frames[0]['t'] - app.started if frames else float('nan'))
     return out
 
 
@@ -464,6 +480,7 @@ def main() -> int:
     parser.add_argument('--settle', type=float, default=0.3, help='pause after the final image before the next trial (default: 0.3 s)')
     parser.add_argument('--poll', type=float, default=0.004, help='seconds between screen reads (default: 0.004)')
     parser.add_argument('--fps', type=float, default=60.0, help='GUI FPS cap (default: 60)')
+    parser.add_argument('--device', default='cpu', help='render device of the app: cpu (default), cuda, mps or auto')
     parser.add_argument('--render-threads', type=int, default=None, help='OMP_NUM_THREADS for the app (default: the app\'s policy)')
     parser.add_argument('--niceness', type=int, default=None, help='render thread niceness (default: the app\'s, 5)')
     parser.add_argument('--policy', default=None, help='SG3_VIZ_PREEMPT for the app: settled (default) or never')
@@ -492,7 +509,8 @@ def main() -> int:
                 times = start_times(name, opts, display, work, opts.start_repeats)
                 record.setdefault('start', {})[name] = times
                 print(f'{name:<16} first image: cold {times["cold"][0]:.2f} s, warm ' + ', '.join(f'{t:.2f}' for t in times['warm'])
-                    + f' s (median {np.median(times["warm"]):.2f} s)', flush=True)
+                    + f' s (median {np.median(times["warm"]):.2f} s); first frame of the window: median {np.median(times["window"]):.2f} s',
+                    flush=True)
         else:
             reports = [measure_network(name, opts, display, work) for name in networks]
             record['reports'] = reports

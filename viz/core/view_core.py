@@ -82,7 +82,7 @@ class ViewCore(TimelineActions):
         capture_dir: str | None = None,             # Capture folder (default: settings, else ./captures).
         browse_dir: str | None = None,              # Folder the network section lists.
         fps_limit: float | None = None,             # GUI frame-rate cap (default: settings).
-        emit: Callable[[str], None] | None = None,  # Receives SUBMITTED / RENDERED / CAPTURED / MESSAGE log lines.
+        emit: Callable[[str], None] | None = None,  # Receives SUBMITTED / RENDERED / CANCELLED / CAPTURED / MESSAGE log lines.
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.worker = worker
@@ -365,7 +365,8 @@ class ViewCore(TimelineActions):
             self.loading = result.loading
             return
         self.loading = None
-        if result.error == 'cancelled':
+        if result.error == 'cancelled':             # Stopped (a newer request, a cancelled load): nothing to show.
+            self._emit(f'CANCELLED stamp={result.stamp}')
             return
         self._apply_result(result)
 

@@ -356,20 +356,25 @@ class RenderWorker:
         except Exception as e:  # Errors are data: the app shows them and keeps running.
             result = RenderResult(stamp=stamp, error=f'{type(e).__name__}: {e}', args=args,
                 render_seconds=time.perf_counter() - start)
-        if result.error is None:                    # A frame finished: its time is the expectation for the next.
-            self._durations.add(args, time.perf_counter() - start)
+        if result.error is None:                    # A frame finished: its time and progress are the expectation for the next.
+            cancel = self._render_cancel
+            checks = [t - self._render_started for t in cancel.check_times] if isinstance(cancel, YieldingEvent) else []
+            self._durations.add(args, time.monotonic() - self._render_started, checks)
             with self._cond:
                 self._yielding_since = None
         self._post(result, final=True)
 
-    def _should_yield(self) -> bool:
-        """Should the render in flight give way to the waiting request now (the preemption policy)? Render thread."""
+    def _should_yield(self, checks: int) -> bool:
+        """Should the render in flight, at its `checks`-th cancel check, give way to the waiting request now (the
+        preemption policy)? Render thread."""
         with self._cond:
             if self._pending is None or self._rendering_args is None:
                 return False
             now = time.monotonic()
-            if not self._preemption.should_yield(now, self._render_started, self._durations.expected(self._rendering_args),
-                    self._pending_since, self._yielding_since):
+            elapsed = now - self._render_started
+            if not self._preemption.should_yield(now - self._pending_since,
+                    self._durations.remaining(self._rendering_args, elapsed, checks), self._durations.expected(self._rendering_args),
+                    None if self._yielding_since is None else now - self._yielding_since):
                 return False
             if self._yielding_since is None:
                 self._yielding_since = now

@@ -27,31 +27,33 @@ def args_for(x: float) -> RenderArgs:
 
 def test_a_render_gives_way_only_to_a_settled_request_while_much_remains():
     policy = PreemptionPolicy(settle=0.1, max_gap=2.0)
-    yields = lambda now, newest, started=0.0, expected=1.0, since=None: policy.should_yield(now, started, expected, newest, since)
-    assert not yields(0.5, None)                    # Nothing newer waits.
-    assert not yields(0.55, 0.5)                    # Newest for 0.05 s: not settled yet.
-    assert yields(0.625, 0.5)                       # Settled (0.125 s), 0.375 s of 1 s remain > 0.125 s waited.
-    assert not yields(0.9, 0.7)                     # 0.1 s remain <= 0.2 s waited: let it finish.
-    assert not yields(0.625, 0.5, expected=None)    # No expected time yet (a first render may be loading).
-    assert not yields(0.11, 0.01, expected=0.2)     # A render shorter than 2 * settle never gives way.
-    assert yields(0.625, 0.5, since=0.0) and not yields(2.125, 2.0, started=1.9, since=0.0)  # Never starve: 2 render times.
+    yields = lambda waited, remaining, expected=1.0, yielding_for=None: policy.should_yield(waited, remaining, expected, yielding_for)
+    assert not yields(None, 0.5)                    # Nothing newer waits.
+    assert not yields(0.05, 0.5)                    # Newest for 0.05 s: not settled yet.
+    assert yields(0.125, 0.375)                     # Settled, 0.375 s remain > 0.125 s waited.
+    assert not yields(0.2, 0.1)                     # 0.1 s remain <= 0.2 s waited: let it finish.
+    assert not yields(0.125, None) and not yields(0.125, 0.5, expected=None)  # Unknown times (a first render may be loading).
+    assert yields(0.125, 0.375, yielding_for=1.5) and not yields(0.125, 0.375, yielding_for=2.0)  # Never starve: 2 render times.
 
 
-def test_expected_times_are_running_averages_per_network_layer_and_view():
+def test_expected_times_are_running_averages_and_remaining_times_follow_progress():
     durations = Durations(smoothing=0.5)
-    assert durations.expected(args_for(1)) is None
-    durations.add(args_for(1), 1.0)
-    durations.add(args_for(2), 2.0)                 # Another latent: the same kind of render.
+    assert durations.expected(args_for(1)) is None and durations.remaining(args_for(1), 0.1, 1) is None
+    durations.add(args_for(1), 1.0, [0.1, 0.2, 0.5, 1.0])
+    durations.add(args_for(2), 2.0, [0.2, 0.4, 1.0, 2.0])   # Another latent: the same kind of render.
     assert durations.expected(args_for(3)) == 1.5
+    assert durations.remaining(args_for(3), 0.6, 2) == pytest.approx(0.6 * (1 / 0.2 - 1))  # 20% done at the 2nd check.
+    assert durations.remaining(args_for(3), 0.6, 3) == pytest.approx(0.6)                   # Half done at the 3rd.
+    assert durations.remaining(args_for(3), 0.5, 9) == pytest.approx(1.0)                   # Beyond the profile: the mean.
     assert durations.expected(RenderArgs(layer=LayerArgs(name='L3'))) is None
 
 
 def test_yielding_event_stays_set_and_says_why(monkeypatch):
     asked = []
-    event = YieldingEvent(lambda: asked.append(1) or len(asked) >= 2)
+    event = YieldingEvent(lambda checks: asked.append(checks) or checks >= 2)
     assert not event.is_set() and not event.yielded
-    assert event.is_set() and event.yielded and event.is_set() and len(asked) == 2
-    cancelled = YieldingEvent(lambda: False)
+    assert event.is_set() and event.yielded and event.is_set() and asked == [1, 2] and len(event.check_times) == 2
+    cancelled = YieldingEvent(lambda checks: False)
     cancelled.set()
     assert cancelled.is_set() and not cancelled.yielded
     monkeypatch.setenv(preemption.ENV, 'never')
@@ -67,11 +69,12 @@ def test_yielding_event_stays_set_and_says_why(monkeypatch):
 
 
 class LayeredRenderer:
-    """Renders in LAYERS steps of LAYER_SECONDS, checking the cancel flag between them, as the renderer does."""
+    """Renders in LAYERS steps of `layer_seconds`, checking the cancel flag between them, as the renderer does."""
 
     def __init__(self):
         self.log: list[tuple[str, int, float]] = []     # (what, stamp, time): 'start', 'done', 'cancelled'.
         self.lock = threading.Lock()
+        self.layer_seconds = LAYER_SECONDS
 
     def __call__(self, args, stamp, cancel, progress):
         with self.lock:
@@ -81,7 +84,7 @@ class LayeredRenderer:
                 with self.lock:
                     self.log.append(('cancelled', stamp, time.monotonic()))
                 return RenderResult(stamp=stamp, error='cancelled', args=args)
-            time.sleep(LAYER_SECONDS)
+            time.sleep(self.layer_seconds)
         with self.lock:
             self.log.append(('done', stamp, time.monotonic()))
         return RenderResult(stamp=stamp, image=np.full((1, 1, 3), int(args.latent.x) % 256, np.uint8), args=args)
@@ -173,3 +176,33 @@ def test_a_continuous_stream_still_finishes_frames_and_the_newest_is_rendered(pa
     check_in_order_and_own_args(collector, submitted)
     if not pause:
         assert worker.yields == 0                           # A drag in progress never settles: no work is thrown away.
+
+
+def test_a_render_slowed_down_by_load_still_gives_way():
+    """The machine gets three times slower after the first render: by the time a newer request settles, the stale
+    render has outrun its expected time, but its progress through the layers says most of it remains."""
+    worker, renderer, collector = start()
+    with worker:
+        renderer.layer_seconds = 3 * LAYER_SECONDS
+        stale = worker.submit(args_for(1))
+        time.sleep(0.25)                                    # Past the 0.3 s expected time less the settle time.
+        newest = worker.submit(args_for(2))
+        final = worker.wait(10)
+    assert final.stamp == newest and ('cancelled', stale) in [(w, s) for w, s, _t in renderer.log] and worker.yields == 1
+
+
+def test_the_view_core_logs_a_render_that_gave_way_and_keeps_its_image(tmp_path):
+    from tests.viz.fakes import FakeWorker
+    from viz.core.view_core import ViewCore
+    lines = []
+    worker = FakeWorker()
+    core = ViewCore(worker, config_dir=tmp_path, sources=('fake:net',), emit=lines.append)
+    core.update(0.0)
+    worker.post(image=np.zeros((2, 2, 3), np.uint8))
+    core.update(0.0)
+    shown = core.shown_image
+    core.act('latent', 'set', x=3.0)
+    core.update(0.0)
+    worker.post(error='cancelled')
+    core.poll()
+    assert f'CANCELLED stamp={core.last_stamp}' in lines and core.shown_image is shown and core.result.error is None
