@@ -159,7 +159,8 @@ def check(core: ViewCore, tmp_path: pathlib.Path, where: str) -> None:
 
 
 @pytest.mark.parametrize('seed', [1, 2])
-def test_random_actions_keep_the_core_consistent(tmp_path, seed):
+def test_random_actions_keep_the_core_consistent(tmp_path, seed, monkeypatch):
+    monkeypatch.chdir(tmp_path)                 # Relative paths the fuzzer types (folders, session names) land here.
     seed += SEED
     rng = random.Random(seed)
     core = ViewCore(FakeWorker(render_fn=Renderer(load_fn=Loader())), config_dir=tmp_path / 'config', sources=(SG3,), device='cpu',
@@ -189,7 +190,8 @@ def test_random_actions_keep_the_core_consistent(tmp_path, seed):
         core.close()
 
 
-def test_random_actions_with_the_real_worker_and_commands(tmp_path):
+def test_random_actions_with_the_real_worker_and_commands(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                 # Relative paths the fuzzer types land here, not in the checkout.
     """The same inputs against the threaded worker, with background commands running, and a fresh request at the end."""
     rng = random.Random(SEED + 7)
     core = ViewCore(RenderWorker(Renderer(load_fn=Loader())), config_dir=tmp_path / 'config', sources=(SG3,), device='cpu',
