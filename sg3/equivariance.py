@@ -413,6 +413,12 @@ def _on_threads(fn: Callable[[int], None], count: int, num_threads: int) -> None
         torch.set_num_threads(threads)
 
 
+def _synthesize_batched(G: torch.nn.Module, ws: torch.Tensor, matrices: Sequence[torch.Tensor], noise_mode: str) -> list[torch.Tensor]:
+    """_synthesize_all as one batch of R * N samples, each with its own input transform (GPUs)."""
+    mats = torch.stack([torch.as_tensor(m, dtype=torch.float32) for m in matrices]).repeat_interleave(ws.shape[0], dim=0)
+    return list(_synthesize(G, ws.repeat(len(matrices), 1, 1), mats, noise_mode).split(ws.shape[0]))
+
+
 def _synthesize_all(
     G:           torch.nn.Module,
     ws:          torch.Tensor,              # [N, num_ws, w_dim] latents of the batch.
@@ -425,8 +431,7 @@ def _synthesize_all(
     torch threads (its small layers parallelise poorly); elsewhere as one batch of R * N, each sample with its
     own input transform."""
     if ws.device.type != 'cpu':
-        mats = torch.stack([torch.as_tensor(m, dtype=torch.float32) for m in matrices]).repeat_interleave(ws.shape[0], dim=0)
-        return list(_synthesize(G, ws.repeat(len(matrices), 1, 1), mats, noise_mode).split(ws.shape[0]))
+        return _synthesize_batched(G, ws, matrices, noise_mode)
     images: list[torch.Tensor | None] = [None] * len(matrices)
 
     def render(i: int) -> None:

@@ -456,3 +456,15 @@ def test_bandlimit_filter_equals_the_fft_design(mat: torch.Tensor, kwargs: dict)
     got = eq.affine_bandlimit_filter(mat, **kwargs)
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=0, atol=2e-6 * float(expected.abs().max()))
+
+
+@pytest.mark.skipif(not (REFERENCE / 'sg3t-64').is_dir(), reason='reference data not available')
+def test_the_gpu_batch_of_all_transforms_equals_the_renders_one_by_one() -> None:
+    """On CUDA / MPS a batch's renders run as one batch with per-sample input transforms; checked here on the CPU."""
+    G = _reference_generator('sg3t-64')
+    ws = G.mapping(torch.randn([2, G.z_dim], generator=torch.Generator().manual_seed(4)), None)
+    matrices = [torch.eye(3), eq.translation_input_transform(0.1, -0.05), eq.rotation_input_transform(0.6)]
+    batched = eq._synthesize_batched(G, ws, matrices, 'const')
+    one_by_one = eq._synthesize_all(G, ws, matrices, 'const', num_threads=1)
+    for a, b in zip(batched, one_by_one):
+        torch.testing.assert_close(a, b, rtol=0, atol=2e-5)
