@@ -170,7 +170,7 @@ def test_random_actions_keep_the_core_consistent(tmp_path, seed, monkeypatch):
     history: list[str] = []
     try:
         harness.show(*[cls() for cls in VIEW_CLASSES])
-        for step in range(300 * SCALE):
+        for step in range(200 * SCALE):
             what, dt = fuzzer.step()
             history.append(what)
             where = f'seed {seed} step {step} ({what}; before: {history[-4:-1]})'
@@ -199,7 +199,7 @@ def test_random_actions_with_the_real_worker_and_commands(tmp_path, monkeypatch)
     fuzzer = Fuzzer(rng, core, make_files(tmp_path))
     try:
         core.act('analysis', 'set', metrics_samples=4, average_seeds=2)
-        for step in range(250 * SCALE):
+        for step in range(200 * SCALE):
             what, dt = fuzzer.step()
             if rng.random() < 0.04:
                 what = rng.choice(['compute_metrics', 'average_spectrum', 'export_spectrum', 'add_keyframe', 'render_video'])

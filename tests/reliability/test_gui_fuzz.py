@@ -7,7 +7,7 @@ reports), drags and wheel turns in the image and the pane, shortcuts and typing,
 background commands started on the way. At the end the app is alive, has printed no traceback, renders a fresh
 request, and quits cleanly.
 
-SG3_GUI_FUZZ_SECONDS (default 20) sets the time; SG3_FUZZ_SEED the seed.
+SG3_GUI_FUZZ_SECONDS (default 15) sets the time; SG3_FUZZ_SEED the seed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from tests.reliability.common import listing
 from tests.viz.imgui.e2e import EVENT_GAP, bring_into_view, centre, click, parse_item, quit_cleanly, rendered, shortcut, start, submitted, xdo
 
-SECONDS = float(os.environ.get('SG3_GUI_FUZZ_SECONDS', '20'))
+SECONDS = float(os.environ.get('SG3_GUI_FUZZ_SECONDS', '15'))
 SEED = int(os.environ.get('SG3_FUZZ_SEED', '0'))
 WINDOW = (1280, 800)
 KEYS = ['Right', 'Left', 'Up', 'Down', 'space', 'r', 'f', '1', 'Tab', 'h', 'F1', 'Escape', 's', 'shift+s', 'Return',
