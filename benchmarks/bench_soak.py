@@ -19,12 +19,10 @@ every window. The test (tests/reliability/test_soak.py) runs two minutes of it o
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import pathlib
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,28 +33,11 @@ import numpy as np
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / 'benchmarks'))
+from bench_gui_frame_time import start_xvfb  # noqa: E402
 WINDOW_SIZE = (1280, 800)
 MODES = ('image', 'heatmap', 'spectrum', 'layer')
 
-
-def die_with_parent() -> None:
-    if sys.platform.startswith('linux'):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: no orphans if we are killed.
-
-
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(['Xvfb', '-displayfd', str(write_fd), '-screen', '0', '1600x1000x24', '-nolisten', 'tcp', '-noreset'],
-        pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    os.close(write_fd)
-    buf = b''
-    while not buf.endswith(b'\n'):
-        chunk = os.read(read_fd, 16)
-        if not chunk:
-            raise RuntimeError('Xvfb exited before reporting its display number')
-        buf += chunk
-    os.close(read_fd)
-    return proc, ':' + buf.decode().strip()
 
 # ----------------------------------------------------------------------------
 # What is measured.
