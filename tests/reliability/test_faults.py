@@ -285,8 +285,8 @@ def test_a_full_disk_during_a_spectrum_export_fails_the_command_and_leaves_no_fi
 
 
 def test_a_real_full_disk(core, tmp_path):
-    """The same on a real file system that fills up (a 64 KiB tmpfs; needs root): a capture too big for it, and a
-    session file that no longer fits."""
+    """The same on a real file system that fills up (a 64 KiB tmpfs; needs root): a capture too big for it, a session
+    file and a video of PNG frames that no longer fit."""
     disk = tmp_path / 'disk'
     if not try_mount_tmpfs(disk, '64k'):
         pytest.skip('cannot mount a small tmpfs here (needs root): the injected faults above stand for it')
@@ -303,5 +303,12 @@ def test_a_real_full_disk(core, tmp_path):
                     f.write(bytes(4096))
         assert not core.act('app', 'save_session', str(disk / 'session.json'))
         assert 'No space left on device' in core.message.text and listing(disk) == ['filler']
+        # A video as a folder of PNG frames (written frame by frame, in a temporary folder renamed when complete).
+        core.act('app', 'add_keyframe')
+        next_seed(core)
+        core.act('app', 'add_keyframe', 1.0)
+        core.act('app', 'render_video', format='png', fps=4)
+        status = command_finished(core, 'video')
+        assert status.state == 'failed' and 'No space left on device' in status.error and listing(disk) == ['filler']
     finally:
         unmount(disk)
