@@ -191,8 +191,8 @@ def test_random_actions_keep_the_core_consistent(tmp_path, seed, monkeypatch):
 
 
 def test_random_actions_with_the_real_worker_and_commands(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)                 # Relative paths the fuzzer types land here, not in the checkout.
     """The same inputs against the threaded worker, with background commands running, and a fresh request at the end."""
+    monkeypatch.chdir(tmp_path)                 # Relative paths the fuzzer types land here, not in the checkout.
     rng = random.Random(SEED + 7)
     core = ViewCore(RenderWorker(Renderer(load_fn=Loader())), config_dir=tmp_path / 'config', sources=(SG3,), device='cpu',
         capture_dir=str(tmp_path / 'captures'))

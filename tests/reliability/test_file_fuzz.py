@@ -58,6 +58,12 @@ def loader():
     return Loader()
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Relative paths in the fuzzed files (capture folders, browse folders) point into the test's folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def harness(tmp_path, loader):
     """A view core whose worker renders the tiny networks synchronously, with every view drawn each frame."""
