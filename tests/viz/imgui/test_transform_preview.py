@@ -46,6 +46,8 @@ def held(xdisplay, tmp_path, monkeypatch):
     v = open_app(tmp_path, render=renderer)
     ui = Driver(v, monkeypatch)
     ui.frames_until(lambda: v.core.result is not None and not v.core.render_pending())
+    ax, ay, aw, ah = v._image_area()
+    ui.move(ax + 10, ay + ah + 5)                           # Over the status bar: no tooltip over the image.
     yield ui, renderer, tmp_path / 'captures'
     renderer.release.set()
     ui.close()
