@@ -483,7 +483,7 @@ def main() -> int:
     parser.add_argument('--device', default='cpu', help='render device of the app: cpu (default), cuda, mps or auto')
     parser.add_argument('--render-threads', type=int, default=None, help='OMP_NUM_THREADS for the app (default: the app\'s policy)')
     parser.add_argument('--niceness', type=int, default=None, help='render thread niceness (default: the app\'s, 5)')
-    parser.add_argument('--policy', default=None, help='SG3_VIZ_PREEMPT for the app: settled (default) or never')
+    parser.add_argument('--policy', default=None, help='SG3_VIZ_PREEMPT for the app: settled (default), newest or never')
     parser.add_argument('--no-preview', action='store_true', help='turn the transform preview off')
     parser.add_argument('--start', action='store_true', help='measure the cold and warm start instead of the scenarios')
     parser.add_argument('--start-repeats', type=int, default=3, help='warm starts to time (default: 3)')

@@ -17,8 +17,9 @@ for it would starve the screen (nothing would ever finish). The policy, checked 
   gives way.
 
 Expected times: a running average of the finished renders of the same network, device, layer and analysis view.
-`RenderWorker(preemption=...)` applies a policy; the app uses `from_environment()` (SG3_VIZ_PREEMPT=never turns
-it off, for measurements).
+`RenderWorker(preemption=...)` applies a policy; the app uses `from_environment()`: SG3_VIZ_PREEMPT=settled (the
+default, above), or for measurements `never` (every render finishes, as before) and `newest` (a render gives way to
+any newer request at once, without the never-starve rule).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Callable
 from viz.protocol import RenderArgs
 
 ENV = 'SG3_VIZ_PREEMPT'
-POLICIES = ('settled', 'never')
+POLICIES = ('settled', 'newest', 'never')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,10 +55,13 @@ class PreemptionPolicy:
 
 
 def from_environment() -> PreemptionPolicy | None:
-    """The app's policy: the default one, or None (renders always finish) with SG3_VIZ_PREEMPT=never."""
+    """The app's policy from SG3_VIZ_PREEMPT: the default one ('settled'), one that gives way to any newer request
+    ('newest'), or None: renders always finish ('never')."""
     value = os.environ.get(ENV, 'settled').strip().lower() or 'settled'
     if value not in POLICIES:
         raise ValueError(f'{ENV}={value!r}: expected one of {", ".join(POLICIES)}')
+    if value == 'newest':
+        return PreemptionPolicy(settle=0.0, max_gap=float('inf'))
     return None if value == 'never' else PreemptionPolicy()
 
 

@@ -60,6 +60,8 @@ def test_yielding_event_stays_set_and_says_why(monkeypatch):
     assert preemption.from_environment() is None
     monkeypatch.setenv(preemption.ENV, 'settled')
     assert preemption.from_environment() == PreemptionPolicy()
+    monkeypatch.setenv(preemption.ENV, 'newest')
+    assert preemption.from_environment().should_yield(0.0, 0.01, 1.0, 100.0)
     monkeypatch.setenv(preemption.ENV, 'sometimes')
     with pytest.raises(ValueError, match='SG3_VIZ_PREEMPT'):
         preemption.from_environment()
