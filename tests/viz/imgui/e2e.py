@@ -96,9 +96,10 @@ class App:
             start=start, what=what or f'control {label}')[1]
 
     def last_view(self):
+        """(rect, clip, zoom) of the latest drawn image; waits for the first one (a render's result is drawn a frame after it arrives)."""
         views = [line for line in list(self.lines) if line.startswith('VIEW ')]
         if not views:
-            _fail('the image was never drawn')
+            views = [self.wait_for(lambda line: line.startswith('VIEW ') and line, what='the image drawn')[1]]
         return parse_view(views[-1])
 
     def close(self):
