@@ -120,7 +120,7 @@ def run(opts: argparse.Namespace, work: pathlib.Path) -> dict:
     error_kinds: dict[str, int] = {}
     shown = None
     samples: list[dict] = []
-    render_times: list[tuple[float, float]] = []
+    renders_by_window: dict[int, int] = {}          # Counts only: a list of every render would grow this process itself.
     stop = threading.Event()
     mouse = None
     try:
@@ -143,7 +143,8 @@ def run(opts: argparse.Namespace, work: pathlib.Path) -> dict:
                 if shown.error is not None:
                     kind = shown.error[:90]
                     error_kinds[kind] = error_kinds.get(kind, 0) + 1
-                render_times.append((time.time(), float(shown.render_seconds)))
+                window = int((now - start) // (opts.window_minutes * 60))
+                renders_by_window[window] = renders_by_window.get(window, 0) + 1
             if mouse is None and opts.mouse:
                 mouse = threading.Thread(target=move_mouse, args=(os.environ['DISPLAY'], stop), daemon=True)
                 mouse.start()
@@ -157,12 +158,12 @@ def run(opts: argparse.Namespace, work: pathlib.Path) -> dict:
         stop.set()
         app.close()
     frames = [json.loads(line) for line in frame_log.read_text().splitlines() if line.strip()]
-    result = report(opts, samples, frames, render_times, start_wall=time.time() - (time.monotonic() - start))
+    result = report(opts, samples, frames, renders_by_window, start_wall=time.time() - (time.monotonic() - start))
     result['summary']['render_error_kinds'] = error_kinds
     return result
 
 
-def report(opts: argparse.Namespace, samples: list[dict], frames: list[dict], render_times: list, start_wall: float) -> dict:
+def report(opts: argparse.Namespace, samples: list[dict], frames: list[dict], renders_by_window: dict[int, int], start_wall: float) -> dict:
     window_s = opts.window_minutes * 60
     windows = []
     for index in range(int(np.ceil(samples[-1]['t'] / window_s))):
@@ -171,7 +172,7 @@ def report(opts: argparse.Namespace, samples: list[dict], frames: list[dict], re
         last = [s for s in samples if s['t'] < hi][-1]
         sampled = [s for s in samples if lo <= s['t'] < hi] or [last]
         windows.append({'files_min': min(s['files'] for s in sampled), 'threads_min': min(s['threads'] for s in sampled), 'from_min': round(lo / 60, 2), 'to_min': round(min(hi, samples[-1]['t']) / 60, 2), 'frames': len(in_window),
-            'renders': sum(1 for t, _ in render_times if lo <= t - start_wall < hi),
+            'renders': renders_by_window.get(index, 0),
             'work_p50_ms': percentile_ms([f['work'] for f in in_window], 50), 'work_p95_ms': percentile_ms([f['work'] for f in in_window], 95),
             'interval_p95_ms': percentile_ms([f['interval'] for f in in_window], 95), **{k: last[k] for k in ('rss_mb', 'threads', 'files', 'textures')}})
     warm = [s for s in samples if s['t'] >= opts.warmup_minutes * 60] or samples[-1:]
