@@ -166,7 +166,9 @@ def run(opts: argparse.Namespace, work: pathlib.Path) -> dict:
 def report(opts: argparse.Namespace, samples: list[dict], frames: list[dict], renders_by_window: dict[int, int], start_wall: float) -> dict:
     window_s = opts.window_minutes * 60
     windows = []
-    for index in range(int(np.ceil(samples[-1]['t'] / window_s))):
+    # A last window shorter than a tenth of the others (the final sample lands just past a boundary) holds too few frames to
+    # mean anything: it joins no table.
+    for index in range(max(1, int(np.ceil(samples[-1]['t'] / window_s - 0.1)))):
         lo, hi = index * window_s, (index + 1) * window_s
         in_window = [f for f in frames if lo <= f['t'] - start_wall < hi]
         last = [s for s in samples if s['t'] < hi][-1]

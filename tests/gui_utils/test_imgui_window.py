@@ -124,3 +124,29 @@ def test_key_pressed_and_released_between_frames_is_seen_for_one_frame(xdisplay)
         window.close()
     assert seen == [(False, False, False), (True, True, True), (False, False, False), (True, True, False), (False, False, False),
         (False, False, True), (True, True, True), (False, False, False)]
+
+
+def test_mouse_pressed_and_released_between_frames_is_a_click(xdisplay, xdotool):
+    """A click whose press and release both arrive before the next frame (a slow frame, a quick tap, scripted input)
+    is still seen: that frame has the button down, the next one up (GLFW's sticky mouse buttons)."""
+    import subprocess
+    import time
+    window = imgui_window.ImguiWindow(title='test-mouse-latch', window_width=300, window_height=200, fps_limit=1000)
+    try:
+        seen = []
+
+        def frame():
+            window.begin_frame()
+            seen.append((imgui.is_mouse_clicked(0), imgui.is_mouse_down(0)))
+            window.end_frame()
+        frame()
+        wid = subprocess.run([xdotool, 'search', '--name', 'test-mouse-latch'], capture_output=True, text=True, check=True).stdout.split()[0]
+        subprocess.run([xdotool, 'mousemove', '--window', wid, '150', '100'], check=True)
+        subprocess.run([xdotool, 'mousedown', '1'], check=True)
+        subprocess.run([xdotool, 'mouseup', '1'], check=True)
+        time.sleep(0.3)                 # Both events wait in the X queue: the next frame's poll reads them together.
+        frame()
+        frame()
+    finally:
+        window.close()
+    assert seen == [(False, False), (True, True), (False, False)]

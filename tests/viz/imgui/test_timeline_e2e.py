@@ -18,10 +18,12 @@ def test_two_keyframes_render_a_video_with_the_right_frame_count(xdisplay, xdoto
         click(app, *centre(bring_into_view(app, 'Timeline & video/Timeline & video')))
         add = 'Timeline & video/Add current view##timeline'
         click(app, *centre(app.wait_item(add, start=mark)))
+        app.wait_item(' 1', start=mark, what='the first keyframe in the list')
         mark = app.mark()
         shortcut(app, 'Right')                  # Seed 1.
         app.wait_for(submitted(lambda a: a.latent.x == 1.0), start=mark, what='seed 1')
         click(app, *centre(app.item(add)))
+        app.wait_item(' 2', start=mark, what='the second keyframe in the list')
         button = app.wait_item('Timeline & video/Render video##video', start=mark)
         assert button[3] < 800, button
         mark = app.mark()
