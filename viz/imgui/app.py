@@ -9,6 +9,7 @@ thread never waits for the generator; with nothing to do it sleeps until input o
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import pathlib
 import sys
@@ -61,7 +62,10 @@ class Visualizer:
             capture_dir=capture_dir, browse_dir=browse_dir, fps_limit=fps_limit, emit=self._emit)
         self.area = ImageArea(filter=self.core.view.filter)
         self.views = [cls() for cls in VIEW_CLASSES]
-        self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item) if log_items else None
+        self.open_sections = set(saved.open_sections)   # Titles of the pane's open sections (kept in the settings).
+        self._sections_set = False                  # The sections were opened as saved (on the first frame).
+        self._section_heights: dict[str, float] = {}  # Each section's height before the network being loaded was asked for.
+        self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item, texts=True) if log_items else None
         if self.recorder is not None:
             self.recorder.install()
         self._frame_times: collections.deque[float] = collections.deque(maxlen=240)
@@ -84,7 +88,7 @@ class Visualizer:
             print(line, flush=True)
 
     def _log_item(self, label: str, rect) -> None:
-        print('ITEM ' + json.dumps({'label': label, 'rect': list(rect)}), flush=True)
+        print('ITEM ' + json.dumps({'label': label, 'rect': list(rect), **self.recorder.details[label]}), flush=True)
 
     # ------------------------------------------------------------------------
     # The frame loop.
@@ -140,6 +144,8 @@ class Visualizer:
             print('READY', flush=True)
 
     def close(self) -> None:
+        self.core.settings = dataclasses.replace(self.core.settings, open_sections=tuple(v.title for v in self.views
+            if v.title in self.open_sections))
         self.core.close(self.window.window_size if self.window.glfw_window is not None else None)
         if self.recorder is not None:
             self.recorder.uninstall()
@@ -228,13 +234,33 @@ class Visualizer:
         if imgui.button('Present (F11)'):
             self.core.act('app', 'toggle_presentation')
         imgui_utils.tooltip('The image alone, full screen (or the --present size), for screen recorders; F11 or Escape leaves')
+        hold = self._network_changing()
         for view in self.views:
             with imgui_utils.scoped_id(view.title):
-                flags = 0 if not getattr(view, 'default_open', True) else imgui.TREE_NODE_DEFAULT_OPEN
-                expanded, _ = imgui.collapsing_header(view.title, flags=flags)
+                if not self._sections_set:
+                    imgui.set_next_item_open(view.title in self.open_sections)
+                expanded, _ = imgui.collapsing_header(view.title)
+                (self.open_sections.add if expanded else self.open_sections.discard)(view.title)
                 if expanded:
-                    view.draw(self.core, ui)
+                    self._draw_section(view, ui, hold)
+        self._sections_set = True
         imgui.end()
+
+    def _network_changing(self) -> bool:
+        """Is a network being opened (asked for and not yet rendered, or loading)?"""
+        core = self.core
+        shown = core.result.args.network.source if core.result is not None and core.result.args is not None else None
+        return core.loading is not None or (shown is not None and shown != core.network.state.source)
+
+    def _draw_section(self, view, ui: Ui, hold: bool) -> None:
+        """One section's controls. While a network is being opened a section keeps at least the height it had
+        before (its description lines give way to a loading line), so no control below moves."""
+        top = imgui.get_cursor_pos_y()
+        view.draw(self.core, ui)
+        if hold:
+            imgui_utils.keep_height(top, self._section_heights.get(view.title, 0.0))
+        else:
+            self._section_heights[view.title] = imgui.get_cursor_pos_y() - top
 
     def _image_text(self) -> str | None:
         return texts.image_text(self.area.image_size, self.area.zoom(self._image_area(), self.window.framebuffer_scale),

@@ -94,15 +94,17 @@ def combo(label_text: str, current: str, options: dict[str, str]) -> str | None:
 
 
 def draw_command(status: CommandStatus | None) -> None:
-    """Progress bar, time left and state line of a background command."""
+    """Progress bar, time left and state line of a background command, in a row kept even when there is none
+    (so the controls below do not move when the bar comes or goes)."""
+    top = imgui.get_cursor_pos_y()
     shown = command_text(status)
-    if shown is None:
-        return
-    text, tone, progress = shown
-    if progress is not None:
-        imgui.progress_bar(progress, (-1, 0), text)
-    else:
-        message(text, TONE_RGBA[tone])
+    if shown is not None:
+        text, tone, progress = shown
+        if progress is not None:
+            imgui.progress_bar(progress, (-1, 0), text)
+        else:
+            message(text, TONE_RGBA[tone])
+    imgui_utils.keep_height(top, imgui.get_frame_height_with_spacing())
 
 
 def command_button(core: Any, kind: str, label_text: str, action: str, *args: Any) -> None:
