@@ -195,15 +195,16 @@ class ItemRecorder:
         self._originals: dict[str, Callable] = {}
         self._ids: list[str] = []
         self._text_count: dict[str, int] = {}
-        self._frame = -1
+        self._frame = -1.0
 
     def _record(self, key: str, shown: str) -> None:
         x0, y0 = imgui.get_item_rect_min()
         x1, y1 = imgui.get_item_rect_max()
         rect = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
-        clip = imgui.get_window_position()[0] + imgui.get_window_content_region_max()[0]
+        padding = float(int(imgui.get_style().window_padding[0] * 0.5))
+        clip = imgui.get_window_position()[0] + imgui.get_window_content_region_max()[0] + padding
         detail = {'text': round(imgui.calc_text_size(shown).x, 1) if shown else 0.0, 'clip': round(clip, 1),
-            'scrolls': imgui.get_scroll_max_x() > 0}
+            'scrolls': imgui.get_scroll_max_x() > 0, 'window': [round(v, 1) for v in imgui.get_window_position()]}
         if self.rects.get(key) != rect or self.details.get(key) != detail:
             self.rects[key] = rect
             self.details[key] = detail
@@ -221,8 +222,8 @@ class ItemRecorder:
     def _wrap_text(self, original: Callable) -> Callable:
         def wrapper(text, *args, **kwargs):
             result = original(text, *args, **kwargs)
-            if imgui.get_frame_count() != self._frame:
-                self._frame, self._text_count = imgui.get_frame_count(), {}
+            if imgui.get_time() != self._frame:
+                self._frame, self._text_count = imgui.get_time(), {}
             scope = '/'.join(self._ids)
             count = self._text_count.get(scope, 0)
             self._text_count[scope] = count + 1
