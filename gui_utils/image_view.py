@@ -92,13 +92,21 @@ class ImageView:
         self.zoom = None
         self.pan = (0.0, 0.0)
 
-    def readout(self, point: tuple[float, float], area, image: np.ndarray) -> str | None:
-        """'x 12, y 34: 200 10 5' for the pixel of `image` (uint8 [H, W, C]) under a point, or None outside it."""
+    def readout(self, point: tuple[float, float], area, image: np.ndarray,
+            panels: tuple[tuple[str, int, int, int, int], ...] = ()) -> str | None:
+        """'x 12, y 34: 200 10 5' for the pixel of `image` (uint8 [H, W, C]) under a point, or None outside it. With
+        `panels` ((name, x, y, width, height) of the pictures the image is made of), 'error x 2, y 34: ...' with
+        coordinates in the panel under the point, or None between panels."""
         hit = self.pixel_at(point, area, (image.shape[1], image.shape[0]))
         if hit is None:
             return None
-        value = image[hit[1], hit[0]]
-        return f'x {hit[0]}, y {hit[1]}: ' + ' '.join(str(int(v)) for v in np.atleast_1d(value))
+        value = ' '.join(str(int(v)) for v in np.atleast_1d(image[hit[1], hit[0]]))
+        if not panels:
+            return f'x {hit[0]}, y {hit[1]}: {value}'
+        for name, x, y, w, h in panels:
+            if x <= hit[0] < x + w and y <= hit[1] < y + h:
+                return f'{name} x {hit[0] - x}, y {hit[1] - y}: {value}'
+        return None
 
 #----------------------------------------------------------------------------
 

@@ -278,8 +278,15 @@ def app_env(tmp):
     return env
 
 
+STARTING_SECTIONS = tuple(h for h in HEADERS if h not in ('Timeline & video', 'View'))   # Open unless the test saved its own.
+
+
 def start(tmp, *args):
-    """Start the app in `tmp` (config and captures there) with a 1280x800 window on the CPU; wait until it is up and focused."""
+    """Start the app in `tmp` (config and captures there) with a 1280x800 window on the CPU; wait until it is up and focused.
+    Unless the test saved settings of its own, the sections the tests use are open (STARTING_SECTIONS)."""
+    from viz.core import settings
+    if not (tmp / 'config' / settings.SETTINGS_FILE).exists():
+        settings.save_settings(settings.Settings(open_sections=STARTING_SECTIONS), tmp / 'config')
     app = App(['--log', '--log-items', '--window-size', '1280x800', '--device', 'cpu', '--capture-dir', str(tmp / 'captures'),
         *args], app_env(tmp), cwd=tmp)
     try:

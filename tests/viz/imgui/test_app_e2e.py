@@ -45,7 +45,7 @@ def test_seed_slider_capture_bad_path_and_clean_exit(xdisplay, xdotool, tiny_net
 
         # Drag the truncation slider to the left: psi goes down.
         mark = app.mark()
-        x0, y0, x1, y1 = app.item('Psi##trunc/##slider')
+        x0, y0, x1, y1 = app.item('##psi/##slider')
         yc = (y0 + y1) / 2
         drag(app, [(x0 + f * (x1 - x0), yc) for f in (0.67, 0.45, 0.25)])
         _, (stamp, args_psi) = app.wait_for(submitted(lambda a: a.truncation.psi < 0.5 and a.latent.x == 42.0),

@@ -172,9 +172,9 @@ def test_style_mixing_toggles_seed_and_presets(gui):
 def test_truncation_and_noise(gui):
     core = gui.show(TruncNoiseView()).core
     gui.deliver(network=sg2_summary(num_ws=10))
-    gui.drag('Psi##trunc/##slider', dx=-1000)                  # Psi to the slider's minimum.
+    gui.drag('##psi/##slider', dx=-1000)                  # Psi to the slider's minimum.
     assert core.worker.last_args.truncation.psi == -1.0
-    gui.click('Psi##trunc/Reset')
+    gui.click('##psi/Reset')
     assert core.worker.last_args.truncation.psi == 1.0
     gui.drag('##cutoff', dx=-1000)                             # Greyed out until the cutoff is ticked.
     assert state(core, 'trunc_noise').cutoff == 8

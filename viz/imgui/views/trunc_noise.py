@@ -21,7 +21,7 @@ class TruncNoiseView:
         fs = ui.font_size
         num_ws = ctrl.num_ws(core.facts)
         label(ui, 'Truncate')
-        changed, psi = imgui_utils.slider_with_reset('Psi##trunc', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 10,
+        changed, psi = imgui_utils.slider_with_reset('##psi', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 10,
             help='W = w_avg + psi * (W - w_avg); 1 = no truncation')
         if finite(changed, psi):
             core.act('trunc_noise', 'set', psi=float(min(max(psi, -4.0), 4.0)))
