@@ -23,8 +23,8 @@ def zoom_levels(max_zoom: int = 32, min_zoom_divisor: int = 16) -> list[float]:
 class ImageView:
     """Where an image sits in an area: zoom (framebuffer pixels per image pixel; None = fit) and pan.
 
-    Fit picks the largest whole zoom that fits (so pixels stay square and crisp), or a fraction when the
-    image is larger than the area. The image is centred in the area and then moved by `pan` pixels.
+    Fit fills the area (a 256 px image in a 480 px area at 1.875x); the wheel steps through whole zooms (so pixels
+    stay square and crisp) and fractions below 1. The image is centred in the area and then moved by `pan` pixels.
     Drawn rectangles are rounded to whole pixels, so at a whole zoom every image pixel covers exactly
     zoom x zoom framebuffer pixels.
     """
@@ -36,8 +36,7 @@ class ImageView:
         (aw, ah), (iw, ih) = area_size, image_size
         if iw <= 0 or ih <= 0 or aw <= 0 or ah <= 0:
             return 1.0
-        z = min(aw / iw, ah / ih)
-        return float(math.floor(z)) if z >= 1 else z
+        return min(aw / iw, ah / ih)
 
     def effective_zoom(self, area: tuple[float, float, float, float], image_size: tuple[int, int]) -> float:
         return self.zoom if self.zoom is not None else self.fit_zoom(area[2:], image_size)

@@ -238,15 +238,21 @@ def window_pixels(app, display):
     return screen[y:y + h, x:x + w]
 
 
+def sample_centres(pixels, rect, zoom):
+    """The image drawn at `rect` (x, y, w, h) with `zoom` >= 1, sampled at its pixels' centres (exact with nearest
+    filtering at any zoom from 1 on, whole or not): back to the image's own resolution."""
+    if zoom < 1:
+        _fail(f'expected a zoom of at least 1, got {zoom}')
+    x, y, w, h = rect
+    columns = [int(np.floor(x + (i + 0.5) * w / round(w / zoom))) for i in range(round(w / zoom))]
+    rows = [int(np.floor(y + (j + 0.5) * h / round(h / zoom))) for j in range(round(h / zoom))]
+    return pixels[np.ix_(rows, columns)]
+
+
 def shown_image(app, display):
     """The image as drawn in the window, sampled at pixel centres back to its own resolution."""
     rect, _clip, zoom = app.last_view()
-    if zoom != int(zoom) or zoom < 1:
-        _fail(f'expected a whole zoom, got {zoom}')
-    z = int(zoom)
-    x, y, w, h = rect
-    pixels = window_pixels(app, display)
-    return pixels[y + z // 2:y + h:z, x + z // 2:x + w:z]
+    return sample_centres(window_pixels(app, display), rect, zoom)
 
 
 def wait_shows(app, display, expected, timeout=20.0):

@@ -35,6 +35,12 @@ class Ui:
         return self.font_size * 6.5
 
 
+def shown_network(core: Any):
+    """The network of the newest result, else (after a failed load or device change) that of the image still shown."""
+    shown = core.shown_result
+    return core.facts.network or (shown.network if shown is not None else None)
+
+
 def message(text: str, rgba: tuple[float, float, float, float] = ERROR_RGBA) -> None:
     """Wrapped coloured text, for inline errors and notes."""
     with imgui_utils.style_color(imgui.COLOR_TEXT, rgba):

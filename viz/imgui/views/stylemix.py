@@ -35,7 +35,7 @@ class StyleMixView:
                     imgui.dummy(ui.label_width - imgui.get_style().item_spacing.x, 0)
                     imgui.same_line()
                 on = idx < len(st.mask) and st.mask[idx]
-                if imgui.checkbox(f'##w{idx}', on)[0]:
+                if imgui.checkbox(f'{idx}##w{idx}', on)[0]:
                     core.act('mix', 'toggle_index', idx)
                 imgui_utils.tooltip(f'W index {idx}')
             for idx, preset in enumerate(PRESETS):
