@@ -23,8 +23,8 @@ def zoom_levels(max_zoom: int = 32, min_zoom_divisor: int = 16) -> list[float]:
 class ImageView:
     """Where an image sits in an area: zoom (framebuffer pixels per image pixel; None = fit) and pan.
 
-    Fit picks the largest whole zoom that fits (so pixels stay square and crisp), or a fraction when the
-    image is larger than the area. The image is centred in the area and then moved by `pan` pixels.
+    Fit fills the area (a 256 px image in a 480 px area at 1.875x); the wheel steps through whole zooms (so pixels
+    stay square and crisp) and fractions below 1. The image is centred in the area and then moved by `pan` pixels.
     Drawn rectangles are rounded to whole pixels, so at a whole zoom every image pixel covers exactly
     zoom x zoom framebuffer pixels.
     """
@@ -36,8 +36,7 @@ class ImageView:
         (aw, ah), (iw, ih) = area_size, image_size
         if iw <= 0 or ih <= 0 or aw <= 0 or ah <= 0:
             return 1.0
-        z = min(aw / iw, ah / ih)
-        return float(math.floor(z)) if z >= 1 else z
+        return min(aw / iw, ah / ih)
 
     def effective_zoom(self, area: tuple[float, float, float, float], image_size: tuple[int, int]) -> float:
         return self.zoom if self.zoom is not None else self.fit_zoom(area[2:], image_size)
@@ -92,13 +91,21 @@ class ImageView:
         self.zoom = None
         self.pan = (0.0, 0.0)
 
-    def readout(self, point: tuple[float, float], area, image: np.ndarray) -> str | None:
-        """'x 12, y 34: 200 10 5' for the pixel of `image` (uint8 [H, W, C]) under a point, or None outside it."""
+    def readout(self, point: tuple[float, float], area, image: np.ndarray,
+            panels: tuple[tuple[str, int, int, int, int], ...] = ()) -> str | None:
+        """'x 12, y 34: 200 10 5' for the pixel of `image` (uint8 [H, W, C]) under a point, or None outside it. With
+        `panels` ((name, x, y, width, height) of the pictures the image is made of), 'error x 2, y 34: ...' with
+        coordinates in the panel under the point, or None between panels."""
         hit = self.pixel_at(point, area, (image.shape[1], image.shape[0]))
         if hit is None:
             return None
-        value = image[hit[1], hit[0]]
-        return f'x {hit[0]}, y {hit[1]}: ' + ' '.join(str(int(v)) for v in np.atleast_1d(value))
+        value = ' '.join(str(int(v)) for v in np.atleast_1d(image[hit[1], hit[0]]))
+        if not panels:
+            return f'x {hit[0]}, y {hit[1]}: {value}'
+        for name, x, y, w, h in panels:
+            if x <= hit[0] < x + w and y <= hit[1] < y + h:
+                return f'{name} x {hit[0] - x}, y {hit[1] - y}: {value}'
+        return None
 
 #----------------------------------------------------------------------------
 

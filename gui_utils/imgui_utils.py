@@ -69,6 +69,13 @@ def visible_label(label: str) -> str:
     """The part of an imgui label that is shown ('Seed##latent' -> 'Seed')."""
     return label.split('##', 1)[0]
 
+def keep_height(top: float, height: float) -> None:
+    """Move the cursor down so that what was drawn since cursor y `top` (window coordinates) takes at least
+    `height`: space kept for lines and bars that come and go, so the controls below them stay put."""
+    gap = top + height - imgui.get_cursor_pos_y()
+    if gap > 0:
+        imgui.dummy(0, max(gap - imgui.get_style().item_spacing.y, 0.0))
+
 def tooltip(text: str) -> None:
     """Show `text` while the previous control is hovered."""
     if text and imgui.is_item_hovered():
@@ -164,6 +171,8 @@ RECORDED_FUNCTIONS = (
     'color_edit3', 'color_edit4', 'invisible_button', 'arrow_button',
 )
 
+TEXT_FUNCTIONS = ('text', 'text_colored', 'text_wrapped', 'label_text', 'bullet_text')
+
 class ItemRecorder:
     """While installed, records the screen rectangle of each labelled control every frame.
 
@@ -171,25 +180,54 @@ class ItemRecorder:
     meant for UI automation such as end-to-end tests, which need to know where to click. A control is
     named by the ids pushed with `imgui.push_id` around it and its label, joined by '/' (e.g.
     'latent/##seed'). `on_change(name, rect)` is called when a control first appears or moves.
+
+    With `texts`, plain text is recorded too, named by its place: '#text3' is the fourth text drawn in its id
+    scope this frame. `details[name]` says whether the text fits: `text` is the width of the shown label (or
+    text), `clip` the right edge of the window's content region and `scrolls` whether that window scrolls
+    sideways (then items beyond `clip` are scrolled, not cut off).
     """
 
-    def __init__(self, on_change: Callable[[str, tuple[float, float, float, float]], None] | None = None):
+    def __init__(self, on_change: Callable[[str, tuple[float, float, float, float]], None] | None = None, texts: bool = False):
         self.rects: dict[str, tuple[float, float, float, float]] = {}
+        self.details: dict[str, dict] = {}
         self.on_change = on_change
+        self.texts = texts
         self._originals: dict[str, Callable] = {}
         self._ids: list[str] = []
+        self._text_count: dict[str, int] = {}
+        self._frame = -1.0
+
+    def _record(self, key: str, shown: str) -> None:
+        x0, y0 = imgui.get_item_rect_min()
+        x1, y1 = imgui.get_item_rect_max()
+        rect = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
+        padding = float(int(imgui.get_style().window_padding[0] * 0.5))
+        clip = imgui.get_window_position()[0] + imgui.get_window_content_region_max()[0] + padding
+        detail = {'text': round(imgui.calc_text_size(shown).x, 1) if shown else 0.0, 'clip': round(clip, 1),
+            'scrolls': imgui.get_scroll_max_x() > 0, 'window': [round(v, 1) for v in imgui.get_window_position()]}
+        if self.rects.get(key) != rect or self.details.get(key) != detail:
+            self.rects[key] = rect
+            self.details[key] = detail
+            if self.on_change is not None:
+                self.on_change(key, rect)
 
     def _wrap(self, name: str, original: Callable) -> Callable:
         def wrapper(label, *args, **kwargs):
             result = original(label, *args, **kwargs)
-            x0, y0 = imgui.get_item_rect_min()
-            x1, y1 = imgui.get_item_rect_max()
-            rect = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
-            key = '/'.join(self._ids + [label])
-            if self.rects.get(key) != rect:
-                self.rects[key] = rect
-                if self.on_change is not None:
-                    self.on_change(key, rect)
+            self._record('/'.join(self._ids + [label]), visible_label(label) if isinstance(label, str) else '')
+            return result
+        wrapper.__wrapped__ = original
+        return wrapper
+
+    def _wrap_text(self, original: Callable) -> Callable:
+        def wrapper(text, *args, **kwargs):
+            result = original(text, *args, **kwargs)
+            if imgui.get_time() != self._frame:
+                self._frame, self._text_count = imgui.get_time(), {}
+            scope = '/'.join(self._ids)
+            count = self._text_count.get(scope, 0)
+            self._text_count[scope] = count + 1
+            self._record('/'.join(self._ids + [f'#text{count}']), str(text).split('\n')[0])
             return result
         wrapper.__wrapped__ = original
         return wrapper
@@ -215,6 +253,10 @@ class ItemRecorder:
             if original is not None and name not in self._originals:
                 self._originals[name] = original
                 setattr(imgui, name, self._wrap(name, original))
+        for name in TEXT_FUNCTIONS if self.texts else ():
+            if name not in self._originals:
+                self._originals[name] = getattr(imgui, name)
+                setattr(imgui, name, self._wrap_text(self._originals[name]))
         if 'push_id' not in self._originals:
             self._originals['push_id'] = imgui.push_id
             self._originals['pop_id'] = imgui.pop_id

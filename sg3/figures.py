@@ -1,7 +1,7 @@
 """Export of spectra: PNG figures in the manner of the paper (matplotlib) and .npz arrays.
 
 matplotlib is imported inside the functions that draw, so `import sg3` stays torch + numpy only.
-Axes are in cycles per image; the markers are the layer's cutoff f_c, stopband f_t and the Nyquist
+The heatmap uses the live view's colour map (sg3.colormaps). Axes are in cycles per image; the markers are the layer's cutoff f_c, stopband f_t and the Nyquist
 limit s/2 of its sampling rate. For separable (StyleGAN3-T) filters the passband is a square, for
 radial (StyleGAN3-R) filters a disc; the heatmap draws the matching shape.
 """
@@ -14,13 +14,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from sg3.colormaps import SPECTRUM_CMAP, matplotlib_colormap
 from sg3.spectra import LayerDesign, Profile, Spectrum, radial_profile, slice_profiles, to_db
 
 DB_RANGE = (-40.0, 20.0)                    # Colour range of the heatmap, as avg_spectra.py.
 MARKERS = (                                 # (field, label, colour, line style).
     ('cutoff', 'cutoff $f_c$', 'tab:green', '-'),
     ('stopband', 'stopband $f_t$', 'tab:red', '--'),
-    ('nyquist', 'Nyquist $s/2$', 'black', ':'),
+    ('nyquist', 'Nyquist $s/2$', '0.6', ':'),              # Grey: seen on the dark heatmap and the white plots.
 )
 
 
@@ -71,8 +72,8 @@ def make_spectrum_figure(
     ax = axes[0]
     fx, fy, db = _wrapped_db(spectrum, db_range)
     levels = np.linspace(low, high, num=13)
-    filled = ax.contourf(fx, fy, db, levels=levels, extend='both', cmap='Blues')
-    ax.contour(fx, fy, db, levels=levels, linestyles='solid', linewidths=0.5, colors='midnightblue', alpha=0.2)
+    filled = ax.contourf(fx, fy, db, levels=levels, extend='both', cmap=matplotlib_colormap(SPECTRUM_CMAP))   # As the live view.
+    ax.contour(fx, fy, db, levels=levels, linestyles='solid', linewidths=0.5, colors='white', alpha=0.2)
     fig.colorbar(filled, ax=ax, ticks=levels[::2], label='dB')
     for field, value, label, colour, style in _markers(design):
         if field != 'nyquist' and radial:

@@ -142,8 +142,9 @@ def test_image_view_maps_screen_pixels_to_image_pixels(window, program, zoom, pa
 def test_image_view_fit_zoom_steps_and_anchor():
     area = (0, 0, 300, 200)
     view = gl_utils.ImageView()
-    assert view.effective_zoom(area, (64, 48)) == 4.0          # Whole zoom that fits.
-    assert view.image_rect(area, (64, 48)) == (22, 4, 256, 192)
+    assert view.effective_zoom(area, (64, 48)) == 200 / 48     # Fit fills the area, by a fractional factor.
+    assert view.image_rect(area, (64, 48)) == (17, 0, 267, 200)
+    assert gl_utils.ImageView.fit_zoom((480, 480), (256, 256)) == 1.875
     assert gl_utils.ImageView.fit_zoom((300, 200), (1024, 512)) == pytest.approx(300 / 1024)
     anchor = (100.5, 60.5)
     before = view.to_image(anchor, area, (64, 48))

@@ -201,6 +201,16 @@ def test_figure_draws_the_layer_design(sg3t: torch.nn.Module, tmp_path: pathlib.
     assert isinstance(circle, Circle) and circle.get_radius() == 4
 
 
+def test_figure_heatmap_uses_the_live_colour_map_and_names_the_network() -> None:
+    from sg3.colormaps import SPECTRUM_CMAP, colormap
+    x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(6))
+    fig = figures.make_spectrum_figure(sp.power_spectrum(x, sampling_rate=16), None, title='net.pkl: L5')
+    filled = fig.axes[0].collections[0]
+    table = np.rint(filled.cmap(np.linspace(0, 1, 256))[:, :3] * 255)
+    np.testing.assert_array_equal(table, colormap(SPECTRUM_CMAP))             # The table viz.render.pictures colours with.
+    assert fig._suptitle.get_text().startswith('net.pkl: L5  (1 image, ')
+
+
 def test_png_and_npz_export(tmp_path: pathlib.Path) -> None:
     from PIL import Image
     x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(5))

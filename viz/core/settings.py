@@ -23,6 +23,7 @@ CONFIG_DIR_ENV = 'SG3_VIZ_CONFIG_DIR'
 SETTINGS_FILE = 'settings.json'
 MAX_RECENT = 20
 MAX_SETTINGS_BYTES = 1 << 20                    # A larger settings file is ignored unread.
+DEFAULT_OPEN_SECTIONS = ('Network', 'Latent', 'Input transform')  # Pane sections open on a first start.
 
 
 def config_dir() -> pathlib.Path:
@@ -49,10 +50,13 @@ class Settings:
     pane_width: float = 30.0                    # Control pane width in units of the font size.
     show_pane: bool = True                      # Control pane visible?
     filter: str = 'nearest'                     # Image filter when scaled: 'nearest' | 'linear'.
+    open_sections: tuple[str, ...] = DEFAULT_OPEN_SECTIONS  # Titles of the pane sections left open.
 
     def __post_init__(self) -> None:
-        if not isinstance(self.recent, tuple) or not all(isinstance(s, str) for s in self.recent):
-            raise ValueError(f'Settings.recent = {self.recent!r}: expected a list of strings')
+        for name in ('recent', 'open_sections'):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(s, str) for s in value):
+                raise ValueError(f'Settings.{name} = {value!r}: expected a list of strings')
         for name in ('capture_dir', 'browse_dir'):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
@@ -78,7 +82,7 @@ class Settings:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d['recent'] = list(self.recent)
+        d['recent'], d['open_sections'] = list(self.recent), list(self.open_sections)
         return d
 
     @staticmethod
@@ -87,8 +91,9 @@ class Settings:
             raise ValueError(f'settings: expected a JSON object, got {type(d).__name__}')
         names = {f.name for f in dataclasses.fields(Settings)}
         kwargs = {k: v for k, v in d.items() if k in names}   # Unknown keys (from other versions) are ignored.
-        if isinstance(kwargs.get('recent'), list):
-            kwargs['recent'] = tuple(kwargs['recent'])
+        for name in ('recent', 'open_sections'):
+            if isinstance(kwargs.get(name), list):
+                kwargs[name] = tuple(kwargs[name])
         return Settings(**kwargs)
 
 

@@ -137,17 +137,22 @@ OUTPUT_NAME = 'output'                          # Shown name of the generator ou
 VIEW_LABELS = {'rgb': 'RGB', 'channel': 'One channel'}
 
 
-def describe_layer(info: LayerInfo) -> str:
-    """One table row: shape, dtype, sampling rate and cutoff."""
+LAYER_COLUMNS = ('Layer', 'Channels', 'Size', 'Type', 's', 'f_c', 'f_t', 'Margin')  # The layer table's columns.
+
+
+def layer_row(info: LayerInfo) -> tuple[str, ...]:
+    """The layer table's cells (LAYER_COLUMNS): name, channels, size, dtype, sampling rate, cutoff, stopband, margin."""
     _n, c, h, w = info.shape
-    text = f'{c:4d} x {h}x{w}  {info.dtype}'
-    if info.sampling_rate is not None:
-        text += f'  s={info.sampling_rate:g}'
-    if info.cutoff is not None:
-        text += f'  fc={info.cutoff:.3g}'
-    if info.stopband is not None:
-        text += f'  ft={info.stopband:.3g}'
-    return text + (f'  margin {info.margin}' if info.margin else '')
+    number = lambda value, fmt: '' if value is None else format(value, fmt)
+    return (info.name, str(c), f'{h}x{w}', info.dtype, number(info.sampling_rate, 'g'), number(info.cutoff, '.3g'),
+        number(info.stopband, '.3g'), str(info.margin) if info.margin else '')
+
+
+def describe_layer(info: LayerInfo) -> str:
+    """One line of the layer table after the name: shape, dtype, sampling rate and cutoff."""
+    _name, c, size, dtype, s, fc, ft, margin = layer_row(info)
+    parts = [f'{int(c):4d} x {size}', dtype] + [f'{k}={v}' for k, v in (('s', s), ('fc', fc), ('ft', ft)) if v]
+    return '  '.join(parts) + (f'  margin {margin}' if margin else '')
 
 
 def channel_format(view: str, channels: int) -> str:

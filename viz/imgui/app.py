@@ -9,6 +9,7 @@ thread never waits for the generator; with nothing to do it sleeps until input o
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import pathlib
 import sys
@@ -22,7 +23,7 @@ from gui_utils import imgui_utils, imgui_window
 from gui_utils.presentation import PresentTarget
 from viz.core import settings as settings_mod, shortcuts, texts
 from viz.core.view_core import ViewCore, Worker
-from viz.imgui import overlays
+from viz.imgui import annotations, overlays
 from viz.imgui.image_area import ImageArea
 from viz.imgui.views import VIEW_CLASSES
 from viz.imgui.views.base import Ui
@@ -60,8 +61,12 @@ class Visualizer:
         self.core = ViewCore(make_worker(self.window.wake), config_dir=config_dir, sources=sources, device=device,
             capture_dir=capture_dir, browse_dir=browse_dir, fps_limit=fps_limit, emit=self._emit)
         self.area = ImageArea(filter=self.core.view.filter)
+        self.annotations = annotations.Annotations(self._emit)
         self.views = [cls() for cls in VIEW_CLASSES]
-        self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item) if log_items else None
+        self.open_sections = set(saved.open_sections)   # Titles of the pane's open sections (kept in the settings).
+        self._sections_set = False                  # The sections were opened as saved (on the first frame).
+        self._section_heights: dict[str, float] = {}  # Each section's height before the network being loaded was asked for.
+        self.recorder = imgui_utils.ItemRecorder(on_change=self._log_item, texts=True) if log_items else None
         if self.recorder is not None:
             self.recorder.install()
         self._frame_times: collections.deque[float] = collections.deque(maxlen=240)
@@ -84,7 +89,7 @@ class Visualizer:
             print(line, flush=True)
 
     def _log_item(self, label: str, rect) -> None:
-        print('ITEM ' + json.dumps({'label': label, 'rect': list(rect)}), flush=True)
+        print('ITEM ' + json.dumps({'label': label, 'rect': list(rect), **self.recorder.details[label]}), flush=True)
 
     # ------------------------------------------------------------------------
     # The frame loop.
@@ -109,7 +114,8 @@ class Visualizer:
         frame_start = time.perf_counter()
         core.poll()
         self._handle_keys()
-        area = self._image_area()
+        full = self._image_area()
+        area = self._picture_area(full)
         self._handle_mouse(area)
         core.drop(self.window.take_dropped_paths())
         self._draw_pane()
@@ -121,8 +127,8 @@ class Visualizer:
             self.window.title = title
         if core.quit_requested:
             self.window.request_close()
-        self._draw_image(area)
-        self._draw_overlays(area)
+        self._draw_image(area, full)
+        self._draw_overlays(area, full)
         overlays.draw_help(core.help_requested, self.window.font_size, self.window.window_size)
         core.help_requested = False
         build_seconds = time.perf_counter() - frame_start
@@ -140,6 +146,8 @@ class Visualizer:
             print('READY', flush=True)
 
     def close(self) -> None:
+        self.core.settings = dataclasses.replace(self.core.settings, open_sections=tuple(v.title for v in self.views
+            if v.title in self.open_sections))
         self.core.close(self.window.window_size if self.window.glfw_window is not None else None)
         if self.recorder is not None:
             self.recorder.uninstall()
@@ -201,6 +209,19 @@ class Visualizer:
         status = 0.0 if self.core.presenting else overlays.status_height(self.window.font_size)
         return (pane, 0.0, max(width - pane, 1.0), float(max(height - status, 1)))
 
+    def _picture_area(self, full) -> tuple[float, float, float, float]:
+        """The part of the image area the picture fits into: all of it, less the margins an analysis picture keeps
+        for its titles, numbers and axes."""
+        return annotations.inset(full, annotations.margins(self.core.shown_result, self.window.font_size))
+
+    def _panels(self) -> tuple[tuple[str, int, int, int, int], ...]:
+        """(title, x, y, width, height) of the pictures the shown image is made of (the side-by-side heatmap), else ()."""
+        result = self.core.shown_result
+        view = result.analysis.equivariance if result is not None and result.analysis is not None else None
+        if view is None or len(view.panels) < 2:
+            return ()
+        return tuple((annotations.TITLES.get(p.name, 'colour bar'), p.x, p.y, p.width, p.height) for p in view.panels)
+
     def _output_span(self) -> int | None:
         """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
         result = self.core.result
@@ -228,19 +249,39 @@ class Visualizer:
         if imgui.button('Present (F11)'):
             self.core.act('app', 'toggle_presentation')
         imgui_utils.tooltip('The image alone, full screen (or the --present size), for screen recorders; F11 or Escape leaves')
+        hold = self._network_changing()
         for view in self.views:
             with imgui_utils.scoped_id(view.title):
-                flags = 0 if not getattr(view, 'default_open', True) else imgui.TREE_NODE_DEFAULT_OPEN
-                expanded, _ = imgui.collapsing_header(view.title, flags=flags)
+                if not self._sections_set:
+                    imgui.set_next_item_open(view.title in self.open_sections)
+                expanded, _ = imgui.collapsing_header(view.title)
+                (self.open_sections.add if expanded else self.open_sections.discard)(view.title)
                 if expanded:
-                    view.draw(self.core, ui)
+                    self._draw_section(view, ui, hold)
+        self._sections_set = True
         imgui.end()
 
+    def _network_changing(self) -> bool:
+        """Is a network being opened (asked for and not yet rendered, or loading)?"""
+        core = self.core
+        shown = core.result.args.network.source if core.result is not None and core.result.args is not None else None
+        return core.loading is not None or (shown is not None and shown != core.network.state.source)
+
+    def _draw_section(self, view, ui: Ui, hold: bool) -> None:
+        """One section's controls. While a network is being opened a section keeps at least the height it had
+        before (its description lines give way to a loading line), so no control below moves."""
+        top = imgui.get_cursor_pos_y()
+        view.draw(self.core, ui)
+        if hold:
+            imgui_utils.keep_height(top, self._section_heights.get(view.title, 0.0))
+        else:
+            self._section_heights[view.title] = imgui.get_cursor_pos_y() - top
+
     def _image_text(self) -> str | None:
-        return texts.image_text(self.area.image_size, self.area.zoom(self._image_area(), self.window.framebuffer_scale),
+        return texts.image_text(self.area.image_size, self.area.zoom(self._picture_area(self._image_area()), self.window.framebuffer_scale),
             self.core.view.zoom is None)
 
-    def _draw_image(self, area) -> None:
+    def _draw_image(self, area, full) -> None:
         core = self.core
         if core.shown_image is not None and core.shown_image is not self._uploaded:
             self.area.set_image(core.shown_image)
@@ -251,18 +292,22 @@ class Visualizer:
         warp = core.preview_warp() if core.shown_image is self._uploaded else None
         self._drew_preview = warp is not None and self.area.texture is not None
         view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size, warp=warp)
+        if view is not None and not self._drew_preview:
+            self.annotations.draw(core.shown_result, view[0], self.area.image_size, full, self.window.framebuffer_scale, self.window.font_size)
         if view is not None and view[:2] != self._last_view:
             self._last_view = view[:2]
             rect, clip, zoom = view
             self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
 
-    def _draw_overlays(self, area) -> None:
+    def _draw_overlays(self, area, full) -> None:
         """Errors (of the newest render, or of the app such as a bad session file), the loading text and the
-        preview tag over the image; the status bar, with info messages, below it."""
+        preview tag over the image area `full`; the status bar, with info messages, below it. `area` is the part the
+        picture fits into (the pixel readout and zoom are of it)."""
         fb_scale = self.window.framebuffer_scale
-        shown = texts.overlay(self.core, self.area.pixel_text(area, fb_scale), self.area.zoom(area, fb_scale), self.area.image is not None)
+        shown = texts.overlay(self.core, self.area.pixel_text(area, fb_scale, self._panels()), self.area.zoom(area, fb_scale),
+            self.area.image is not None)
         if self.core.presenting:                    # The image alone: only errors and loading text stay.
-            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=False, status=None)
+            overlays.draw_overlays(full, self.window.font_size, shown.errors, shown.loading, preview=False, status=None)
         else:
-            overlays.draw_overlays(area, self.window.font_size, shown.errors, shown.loading, preview=shown.preview or self._drew_preview,
+            overlays.draw_overlays(full, self.window.font_size, shown.errors, shown.loading, preview=shown.preview or self._drew_preview,
                 status=shown.status, preview_text=texts.TRANSFORM_PREVIEW_TAG if self._drew_preview else texts.PREVIEW_TAG)

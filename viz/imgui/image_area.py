@@ -96,14 +96,15 @@ class ImageArea:
         self.program.draw(self.texture, framebuffer_size, rect, clip=clip, warp=warp, neutral=NEUTRAL_RGBA)
         return rect, clip, self.view.effective_zoom(area_fb, size)
 
-    def pixel_text(self, area: Rect, fb_scale: float) -> str | None:
-        """'x 12, y 34: 200 10 5' for the image pixel under the mouse, or None."""
+    def pixel_text(self, area: Rect, fb_scale: float, panels: tuple[tuple[str, int, int, int, int], ...] = ()) -> str | None:
+        """'x 12, y 34: 200 10 5' for the image pixel under the mouse ('error x 2, y 34: ...' in the panel under it
+        when the image is made of `panels`), or None."""
         io = imgui.get_io()
         mx, my = io.mouse_pos
         ax, ay, aw, ah = area
         if self.image is None or io.want_capture_mouse or not (ax <= mx < ax + aw and ay <= my < ay + ah):
             return None
-        return self.view.readout((mx * fb_scale, my * fb_scale), scaled(area, fb_scale), self.image)
+        return self.view.readout((mx * fb_scale, my * fb_scale), scaled(area, fb_scale), self.image, panels)
 
     def delete(self) -> None:
         if self.texture is not None:

@@ -198,7 +198,8 @@ class _ExportJob(CommandJob):
         try:
             from sg3 import figures
             if command.format == 'png':
-                write = lambda f: figures.spectrum_figure(spectrum, design, f, db_range=(a.spectrum_db_low, a.spectrum_db_high))
+                title = f'{self._args.network.source}: {layer}'      # The network in the title, as the CLI's.
+                write = lambda f: figures.spectrum_figure(spectrum, design, f, db_range=(a.spectrum_db_low, a.spectrum_db_high), title=title)
             else:
                 write = lambda f: figures.export_npz(spectrum, design, f)
             path = files.write_numbered(command.folder, f'spectrum-{_safe_name(layer)}', command.format, write)

@@ -1,11 +1,12 @@
 """The pictures of the analysis views (issue 6), composed in numpy on the render thread: colour maps, a small
-pixel font, the equivariance heatmap with its colour bar, and the spectrum with its filter markers and profiles.
+the equivariance heatmap with its colour bar, and the spectrum with its filter markers and profiles.
 Numpy arrays in and out (plus `sg3.spectra`'s dB and profile helpers): no torch calls, no imgui, no OpenGL.
 `viz.render.analysis` renders the networks and calls these.
 
 - Equivariance: reference (identity render, then the image operator) | generated (transformed input;
   for EQ-R the pseudo-rotated copy that is compared) | squared error, mean over channels, through a
-  perceptual colour map with pixels outside the validity mask grey | colour bar with its scale.
+  perceptual colour map with pixels outside the validity mask grey | colour bar (the front ends write its
+  numbers and the panel titles in the UI font).
   The error panel is `colorize(error_map, scale_max)` exactly (see `colorize`).
 - Spectrum: the power in dB through a colour map, +-Nyquist repeated on both borders so DC is at the
   centre, each bin `upscale` pixels wide, with the layer's cutoff f_c (solid), stopband f_t (dashed) and
@@ -19,83 +20,25 @@ import math
 import numpy as np
 
 from sg3 import spectra
+from sg3.colormaps import SPECTRUM_CMAP, colormap
 from viz.protocol import ImagePanel, SpectrumView
 
 # ----------------------------------------------------------------------------
-# Colour maps: 17 samples of matplotlib's viridis and inferno (sRGB, 0..255), linearly interpolated to 256.
+# Colour maps: one definition (sg3.colormaps) for the live pictures and the exported figures.
 
-_CONTROL_POINTS = {
-    'viridis': ((68, 1, 84), (72, 24, 106), (71, 45, 123), (66, 64, 134), (59, 82, 139), (51, 99, 141), (44, 114, 142),
-        (38, 130, 142), (33, 145, 140), (31, 160, 136), (40, 174, 128), (63, 188, 115), (94, 201, 98), (132, 212, 75),
-        (173, 220, 48), (216, 226, 25), (253, 231, 37)),
-    'inferno': ((0, 0, 4), (11, 7, 36), (33, 12, 74), (61, 9, 101), (87, 16, 110), (113, 25, 110), (138, 34, 106),
-        (163, 44, 97), (188, 55, 84), (210, 70, 68), (228, 90, 49), (241, 115, 29), (249, 142, 9), (252, 172, 17),
-        (249, 203, 53), (242, 234, 105), (252, 255, 164)),
-}
 ERROR_CMAP = 'viridis'                          # Equivariance error heatmap.
-SPECTRUM_CMAP = 'inferno'                       # Spectrum heatmap.
 MASKED_RGB = (128, 128, 128)                    # Error panel pixels outside the validity mask.
-BACKGROUND_RGB = (24, 24, 24)                   # Gaps and the label strip.
-LABEL_RGB = (235, 235, 235)
+BACKGROUND_RGB = (24, 24, 24)                   # Gaps between the panels.
 MARKER_RGB = {'cutoff': (60, 230, 90), 'stopband': (255, 70, 60), 'nyquist': (250, 250, 250)}
 MARKER_DASHES = {'cutoff': 0, 'stopband': 48, 'nyquist': 120}  # Dash segments around the shape (0 = solid).
 SPECTRUM_MIN_SIZE = 256                         # Small spectra are enlarged to at least this many pixels.
-
-
-def colormap(name: str) -> np.ndarray:
-    """[256, 3] uint8 lookup table."""
-    points = np.asarray(_CONTROL_POINTS[name], dtype=np.float64)
-    t = np.linspace(0, 1, 256)
-    knots = np.linspace(0, 1, len(points))
-    return np.stack([np.rint(np.interp(t, knots, points[:, c])) for c in range(3)], axis=1).astype(np.uint8)
-
-
-_LUTS = {name: colormap(name) for name in _CONTROL_POINTS}
 
 
 def colorize(values: np.ndarray, vmax: float, vmin: float = 0.0, cmap: str = ERROR_CMAP) -> np.ndarray:
     """[H, W] values -> [H, W, 3] uint8: LUT[rint(clip((v - vmin) / (vmax - vmin), 0, 1) * 255)]."""
     span = max(float(vmax) - float(vmin), 1e-30)
     t = np.clip((np.asarray(values, dtype=np.float64) - vmin) / span, 0, 1)
-    return _LUTS[cmap][np.rint(np.nan_to_num(t) * 255).astype(np.int64)]
-
-# ----------------------------------------------------------------------------
-# A 3x5 pixel font for the colour bar's numbers.
-
-_GLYPHS = {
-    '0': '111101101101111', '1': '010110010010111', '2': '111001111100111', '3': '111001111001111',
-    '4': '101101111001001', '5': '111100111001111', '6': '111100111101111', '7': '111001001001001',
-    '8': '111101111101111', '9': '111101111001111', '.': '000000000000010', '-': '000000111000000',
-    '+': '000010111010000', 'e': '000111111100111', ' ': '000000000000000',
-}
-
-
-def text_size(text: str, scale: int) -> tuple[int, int]:
-    """(width, height) in pixels of `text` drawn by draw_text."""
-    return (4 * len(text) - 1) * scale if text else 0, 5 * scale
-
-
-def draw_text(image: np.ndarray, x: int, y: int, text: str, scale: int, rgb: tuple[int, int, int]) -> None:
-    """Draw digits, '.', '-', '+', 'e' into [H, W, 3] uint8 at (x, y) = top left; clipped to the image."""
-    H, W = image.shape[:2]
-    for i, ch in enumerate(text):
-        bits = np.array([int(b) for b in _GLYPHS[ch]], dtype=bool).reshape(5, 3)
-        glyph = np.kron(bits, np.ones((scale, scale), dtype=bool))
-        x0 = x + 4 * scale * i
-        ys, xs = np.nonzero(glyph)
-        ys, xs = ys + y, xs + x0
-        keep = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
-        image[ys[keep], xs[keep]] = rgb
-
-
-def format_scale(value: float) -> str:
-    """Short number for the colour bar: '0', '0.25', '1.2e-3'."""
-    if value == 0:
-        return '0'
-    if 0.01 <= abs(value) < 100:
-        return f'{value:.3g}'
-    mantissa, exponent = f'{value:.1e}'.split('e')
-    return f'{mantissa}e{int(exponent)}'
+    return colormap(cmap)[np.rint(np.nan_to_num(t) * 255).astype(np.int64)]
 
 # ----------------------------------------------------------------------------
 # Equivariance pictures.
@@ -108,16 +51,10 @@ def error_heatmap(error_map: np.ndarray, mask: np.ndarray, scale_max: float) -> 
     return rgb
 
 
-def _colour_bar(height: int, width: int, label_width: int, scale: int, scale_max: float) -> np.ndarray:
-    """Vertical colour bar (top = scale_max, bottom = 0) with the two values written to its right."""
-    bar = np.empty((height, width + label_width, 3), dtype=np.uint8)
-    bar[:] = BACKGROUND_RGB
+def _colour_bar(height: int, width: int) -> np.ndarray:
+    """Vertical colour bar: top = the top of the scale, bottom = 0 (the front ends write the numbers beside it)."""
     t = np.linspace(1, 0, height)[:, None].repeat(width, axis=1)
-    bar[:, :width] = colorize(t, 1.0, cmap=ERROR_CMAP)
-    x = width + scale
-    draw_text(bar, x, 0, format_scale(scale_max), scale, LABEL_RGB)
-    draw_text(bar, x, height - 5 * scale, '0', scale, LABEL_RGB)
-    return bar
+    return colorize(t, 1.0, cmap=ERROR_CMAP)
 
 
 def compose_equivariance(
@@ -135,20 +72,18 @@ def compose_equivariance(
     if layout == 'generated':
         return np.ascontiguousarray(generated), (ImagePanel('generated', 0, 0, W, H),)
     gap = max(2, W // 64)
-    scale = max(1, H // 128)
     bar_width = max(6, W // 16)
-    label_width = max(text_size(format_scale(scale_max), scale)[0], text_size('0', scale)[0]) + 2 * scale
     parts = [('reference', reference), ('generated', generated)] if layout == 'side' else []
     parts.append(('error', error_heatmap(error_map, mask, scale_max)))
-    parts.append(('colorbar', _colour_bar(H, bar_width, label_width, scale, scale_max)))
+    parts.append(('colorbar', _colour_bar(H, bar_width)))
     total = sum(p.shape[1] for _, p in parts) + gap * (len(parts) - 1)
-    image = np.empty((max(H, 5 * scale), total, 3), dtype=np.uint8)
+    image = np.empty((H, total, 3), dtype=np.uint8)
     image[:] = BACKGROUND_RGB
     panels = []
     x = 0
     for name, pixels in parts:
         image[:pixels.shape[0], x:x + pixels.shape[1]] = pixels
-        panels.append(ImagePanel(name, x, 0, bar_width if name == 'colorbar' else pixels.shape[1], pixels.shape[0]))
+        panels.append(ImagePanel(name, x, 0, pixels.shape[1], pixels.shape[0]))
         x += pixels.shape[1] + gap
     return image, tuple(panels)
 

@@ -12,6 +12,7 @@ IDLE_SECONDS, for messages that time out).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 import pathlib
@@ -148,14 +149,14 @@ class TkVisualizer:
         self.present_target = present or PresentTarget()
         self._windowed_geometry = f'{width}x{height}'  # The window's geometry to restore after a fixed-size presentation.
         self.core.presenting = present is not None
-        self._build(use_gl if use_gl is not None else os.environ.get(NO_GL_ENV, '') in ('', '0'))
+        self._build(use_gl if use_gl is not None else os.environ.get(NO_GL_ENV, '') in ('', '0'), saved)
         if session_file:
             self.core.load_session(session_file)
 
     # ------------------------------------------------------------------------
     # Layout.
 
-    def _build(self, use_gl: bool) -> None:
+    def _build(self, use_gl: bool, saved: settings_mod.Settings) -> None:
         root = self.root
         root.columnconfigure(1, weight=1)
         root.rowconfigure(0, weight=1)
@@ -176,6 +177,7 @@ class TkVisualizer:
             frame_times=lambda: tuple(self._frame_times), image_text=self._image_text)
         self.panels = []
         self.headers: dict[str, ttk.Button] = {}
+        self.bodies: dict[str, ttk.Frame] = {}
         for cls in PANEL_CLASSES:
             header = ttk.Button(self.pane.inner, style='Section.TButton')
             header.pack(side='top', fill='x', pady=(4, 0))
@@ -184,7 +186,8 @@ class TkVisualizer:
             panel.frame.pack(fill='x')
             header.configure(command=lambda h=header, b=body, p=panel: self._toggle(h, b, p))
             self.headers[panel.title] = header
-            self._show_section(header, body, panel, panel.default_open)
+            self.bodies[panel.title] = body
+            self._show_section(header, body, panel, panel.title in saved.open_sections)
             self.panels.append(panel)
         self._show_pane(self.core.view.show_pane)
         root.bind('<KeyPress>', self._key)
@@ -472,6 +475,8 @@ class TkVisualizer:
             size = (self.root.winfo_width(), self.root.winfo_height())
         except tk.TclError:
             size = None
+        self.core.settings = dataclasses.replace(self.core.settings, open_sections=tuple(title for title, body in self.bodies.items()
+            if body.winfo_manager()))
         self.core.close(size)
         self.waker.close()
         self.area.close()

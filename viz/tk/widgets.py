@@ -153,7 +153,6 @@ class Panel:
     """One section of the control pane. Subclasses set `title` and build their widgets in `build`."""
 
     title = ''
-    default_open = True
 
     def __init__(self, parent: tk.Widget, ctx: PanelContext) -> None:
         self.ctx = ctx

@@ -238,15 +238,21 @@ def window_pixels(app, display):
     return screen[y:y + h, x:x + w]
 
 
+def sample_centres(pixels, rect, zoom):
+    """The image drawn at `rect` (x, y, w, h) with `zoom` >= 1, sampled at its pixels' centres (exact with nearest
+    filtering at any zoom from 1 on, whole or not): back to the image's own resolution."""
+    if zoom < 1:
+        _fail(f'expected a zoom of at least 1, got {zoom}')
+    x, y, w, h = rect
+    columns = [int(np.floor(x + (i + 0.5) * w / round(w / zoom))) for i in range(round(w / zoom))]
+    rows = [int(np.floor(y + (j + 0.5) * h / round(h / zoom))) for j in range(round(h / zoom))]
+    return pixels[np.ix_(rows, columns)]
+
+
 def shown_image(app, display):
     """The image as drawn in the window, sampled at pixel centres back to its own resolution."""
     rect, _clip, zoom = app.last_view()
-    if zoom != int(zoom) or zoom < 1:
-        _fail(f'expected a whole zoom, got {zoom}')
-    z = int(zoom)
-    x, y, w, h = rect
-    pixels = window_pixels(app, display)
-    return pixels[y + z // 2:y + h:z, x + z // 2:x + w:z]
+    return sample_centres(window_pixels(app, display), rect, zoom)
 
 
 def wait_shows(app, display, expected, timeout=20.0):
@@ -278,8 +284,15 @@ def app_env(tmp):
     return env
 
 
+STARTING_SECTIONS = tuple(h for h in HEADERS if h not in ('Timeline & video', 'View'))   # Open unless the test saved its own.
+
+
 def start(tmp, *args):
-    """Start the app in `tmp` (config and captures there) with a 1280x800 window on the CPU; wait until it is up and focused."""
+    """Start the app in `tmp` (config and captures there) with a 1280x800 window on the CPU; wait until it is up and focused.
+    Unless the test saved settings of its own, the sections the tests use are open (STARTING_SECTIONS)."""
+    from viz.core import settings
+    if not (tmp / 'config' / settings.SETTINGS_FILE).exists():
+        settings.save_settings(settings.Settings(open_sections=STARTING_SECTIONS), tmp / 'config')
     app = App(['--log', '--log-items', '--window-size', '1280x800', '--device', 'cpu', '--capture-dir', str(tmp / 'captures'),
         *args], app_env(tmp), cwd=tmp)
     try:

@@ -195,7 +195,7 @@ def make_core(tmp_path: pathlib.Path, worker: FakeWorker | None = None, **kwargs
 
 def _generic(name: str) -> str:
     """A control's name with the parts that vary with the data (W index, PSNR value) replaced."""
-    return re.sub(r'##w\d+$', '##w*', re.sub(r'(^|/)PSNR .*##psnr$', r'\1##psnr', name))
+    return re.sub(r'\d*##w\d+$', '##w*', re.sub(r'(^|/)PSNR .*##psnr$', r'\1##psnr', name))
 
 
 def assert_every_control_pressed(request: pytest.FixtureRequest, harness: Harness, views: list, prepare: Callable[[Harness], None]) -> None:

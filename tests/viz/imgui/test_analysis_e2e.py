@@ -6,6 +6,7 @@ network, seed and count; "Average over K seeds" finishes and the averaged spectr
 cancelled midway (its button turns into Cancel) reports 'cancelled' with the part done."""
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from PIL import Image
 
 from sg3.equivariance import LABELS
 from tests.viz.imgui.e2e import (REPO, bring_into_view, capture_image, centre, click, drag, finished_command, last_request,
-    park_mouse, quit_cleanly, rendered, shown_image, start, submitted, type_into)
+    park_mouse, parse_view, quit_cleanly, rendered, shortcut, shown_image, start, submitted, type_into, window_pixels, xdo)
 from viz.protocol import SpectrumAverageCommand
 from viz.render import pictures
 from viz.render.renderer import Renderer
@@ -126,6 +127,65 @@ def test_heatmap_drag_changes_psnr_and_shows_the_renderer_error_map(xdisplay, xd
         oracle = pictures.error_heatmap(view.error_map, view.mask, view.scale_max).astype(int)
         assert np.abs(heat - oracle).max() <= 2, 'the heatmap in the window differs from the renderer\'s error map'
         assert len(np.unique(oracle.reshape(-1, 3), axis=0)) > 20      # A real heatmap, not a flat panel.
+        quit_cleanly(app)
+    finally:
+        app.close()
+
+
+def labels(app, start=0) -> dict:
+    """{key: (text, rect)} of the newest LABEL line of each key (text the app writes over the picture) from `start` on."""
+    found = {}
+    for line in app.lines[start:]:
+        m = re.match(r'LABEL key=(".*?") text=(".*?") rect=(\[.*\])$', line)
+        if m:
+            found[json.loads(m.group(1))] = (json.loads(m.group(2)), json.loads(m.group(3)))
+    return found
+
+
+def ink_height(pixels, rect) -> int:
+    """Rows of light text inside `rect` (x0, y0, x1, y1, window coordinates) of the window's pixels."""
+    x0, y0, x1, y1 = (int(round(v)) for v in rect)
+    rows = np.nonzero((pixels[y0:y1, x0:x1].min(axis=2) > 150).any(axis=1))[0]
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+
+
+def zoomed_labels(app, display, zoom, keys):
+    """Wait until the image is drawn at `zoom` and the labels `keys` are placed for it; {key: (text, rect, ink height)}."""
+    app.wait_for(lambda line: (view := parse_view(line)) is not None and view[2] == zoom, what=f'zoom {zoom}')
+    park_mouse(app)
+    time.sleep(0.3)
+    found = labels(app)
+    pixels = window_pixels(app, display)
+    return {key: (*found[key], ink_height(pixels, found[key][1])) for key in keys}
+
+
+def test_heatmap_titles_and_colour_bar_numbers_are_ui_text_of_one_size_at_any_zoom(xdisplay, xdotool, tiny_network, tmp_path):
+    app = start_rendered(tmp_path, tiny_network)
+    keys = ('title:reference', 'title:generated', 'title:error', 'colorbar:top', 'colorbar:bottom')
+    try:
+        click(app, *centre(bring_into_view(app, EQ_MODE)))
+        app.wait_for(lambda line: line.startswith('LABEL key="colorbar:top"'), what='the colour bar numbers')
+        shortcut(app, '1')                                      # 1:1, then two wheel steps in: 3x.
+        at1 = zoomed_labels(app, xdisplay, 1, keys)
+        _rect, clip, _zoom = app.last_view()
+        xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
+        xdo('click', 4)
+        xdo('click', 4)
+        at3 = zoomed_labels(app, xdisplay, 3, keys)
+        assert [at3[key][0] for key in keys] == ['Reference', 'Generated', 'Squared error', at1['colorbar:top'][0], '0']
+        assert float(at1['colorbar:top'][0]) > 0
+        assert [at1[key][0] for key in keys[:3]] == ['Ref.', 'Gen.', 'Sq. error']   # A 64 px panel at 1x: the short titles.
+        for key in keys:
+            (text1, rect1, ink1), (text3, rect3, ink3) = at1[key], at3[key]
+            assert rect1[3] - rect1[1] == rect3[3] - rect3[1], key             # One line of the UI font at any zoom.
+            assert 5 <= ink1 <= rect1[3] - rect1[1] and 5 <= ink3 <= rect3[3] - rect3[1], key
+            if text1 == text3:                                                  # The colour bar's numbers.
+                assert rect1[2] - rect1[0] == rect3[2] - rect3[0] and ink1 == ink3, f'{key}: text {ink1} px high at 1x, {ink3} px at 3x'
+        # The titles sit above their panels, which spread apart three times as far at 3x.
+        middle = lambda found, key: (found[key][1][0] + found[key][1][2]) / 2
+        span1 = middle(at1, 'title:error') - middle(at1, 'title:reference')
+        span3 = middle(at3, 'title:error') - middle(at3, 'title:reference')
+        assert span3 == pytest.approx(3 * span1, abs=3)
         quit_cleanly(app)
     finally:
         app.close()

@@ -542,7 +542,8 @@ def test_bf16_preview_while_dragging_then_exact_on_release(xdisplay, tmp_path, m
         assert tagged - amber_pixels(ui, tmp_path / 'captures', corner) > 15, 'no "bf16 preview" tag drawn in the corner'
 
         # Holding a slider counts too: psi changes while held are marked, the release re-renders exactly.
-        x0, y0, x1, y1 = ui.rect('Psi##trunc/##slider')
+        ui.click('Truncation & noise/Truncation & noise')                         # Closed at first: open it.
+        x0, y0, x1, y1 = ui.rect('##psi/##slider')
         ui.drag([(x0 + f * (x1 - x0), (y0 + y1) / 2) for f in (0.6, 0.55, 0.5, 0.45)], release=False)
         assert core.last_args.performance.interacting and core.last_args.truncation.psi < released.truncation.psi
         ui.release()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from PIL import Image
 from tests.viz.fakes import sg2_summary, summary
 from tests.viz.imgui.harness import FONT, assert_every_control_pressed
 from viz.core.controllers.network import list_networks
+from viz.core.view_core import INFO_SECONDS
 from viz.imgui.views import (VIEW_CLASSES, CaptureView, LatentView, LayersView, NetworkView, PerformanceView, SessionView,
     StyleMixView, TransformView, TruncNoiseView, ViewView)
 from viz.imgui.views.base import Ui
@@ -154,12 +156,12 @@ def test_latent_class_selector_only_for_conditional_networks(gui):
 def test_style_mixing_toggles_seed_and_presets(gui):
     core = gui.show(StyleMixView()).core
     gui.deliver(network=summary(num_ws=6))
-    assert sum(gui.drawn(f'##w{idx}') for idx in range(8)) == 6
-    gui.click('##w3')                                           # Greyed out: enable mixing first.
+    assert sum(gui.drawn(f'{idx}##w{idx}') for idx in range(8)) == 6            # Each box carries its W index.
+    gui.click('3##w3')                                          # Greyed out: enable mixing first.
     assert state(core, 'mix').mask == ()
     gui.click('##enabled')
     assert gui.shown('No W index ticked: nothing is mixed.')
-    gui.click('##w3')
+    gui.click('3##w3')
     mix = core.worker.last_args.mix
     assert mix.enabled and mix.mask == (False, False, False, True) and mix.indices(6) == (3,)
     gui.type_text('##seed', '77')
@@ -172,9 +174,9 @@ def test_style_mixing_toggles_seed_and_presets(gui):
 def test_truncation_and_noise(gui):
     core = gui.show(TruncNoiseView()).core
     gui.deliver(network=sg2_summary(num_ws=10))
-    gui.drag('Psi##trunc/##slider', dx=-1000)                  # Psi to the slider's minimum.
+    gui.drag('##psi/##slider', dx=-1000)                  # Psi to the slider's minimum.
     assert core.worker.last_args.truncation.psi == -1.0
-    gui.click('Psi##trunc/Reset')
+    gui.click('##psi/Reset')
     assert core.worker.last_args.truncation.psi == 1.0
     gui.drag('##cutoff', dx=-1000)                             # Greyed out until the cutoff is ticked.
     assert state(core, 'trunc_noise').cutoff == 8
@@ -201,6 +203,11 @@ def test_noise_greyed_out_with_a_reason_without_noise_inputs(gui):
     assert gui.shown(NO_NOISE_REASON)                          # Hovering the disabled controls tells why.
     gui.deliver(network=summary(has_noise=True))
     assert not gui.shown(NO_NOISE_REASON)
+    # After a failed load the controls follow the network still shown (here one without noise).
+    gui.deliver(network=summary(), image=np.zeros((8, 8, 3), np.uint8))
+    gui.deliver(network=None, error='/missing.pkl: no such file')
+    gui.click('random##noise')
+    assert state(core, 'trunc_noise').noise_mode == 'const' and gui.shown(NO_NOISE_REASON)
 
 # ----------------------------------------------------------------------------
 # Input transform.
@@ -275,7 +282,7 @@ def layer_stats() -> LayerStats:
 def test_layers_list_selection_view_channels_and_gain(gui):
     core = gui.show(LayersView()).core
     gui.deliver(network=summary(), layers=LAYERS, stats=layer_stats())
-    assert gui.shown('  16 x 36x36  float32  s=16  fc=2  ft=4.3') and gui.shown('margin 10')
+    assert '|16|36x36|float32|16|2|4.3|10|' in '|'.join(gui.texts)        # The row of L0_36_16, cell by cell.
     gui.click('Crop margins')                                  # Greyed out: the output has no margin.
     assert not state(core, 'layer').crop_margins
     gui.click('L0_36_16##layer', fx=0.1)
@@ -332,6 +339,12 @@ def test_performance_settings_and_plots(gui):
     gui.click('##device')
     gui.click('cpu##device')
     assert core.worker.last_args.performance.device == 'cpu'
+    # A device that cannot be used: the line stays, for the image still shown, with why.
+    gui.deliver(network=summary(), image=np.zeros((8, 8, 3), np.uint8))
+    gui.click('##device')
+    gui.click('cuda##device')
+    gui.deliver(network=None, error='Device cuda: CUDA is not available')
+    assert gui.shown('rendering on cpu') and gui.shown('Not rendering on cuda: Device cuda: CUDA is not available')
 
 
 def test_performance_bf16_preview_checkbox(gui):
@@ -373,6 +386,11 @@ def test_capture_buttons_save_once_per_click(gui, tmp_path):
     gui.click('Save image')
     assert sorted(p.name for p in folder.iterdir()) == ['image-00001.png']     # One file per click.
     assert gui.shown(f'Saved {folder / "image-00001.png"}')
+    shown_at = core.message.shown_at
+    core._clock = lambda: shown_at + INFO_SECONDS + 0.1          # A few seconds later the line is gone.
+    gui.frame()
+    assert not gui.shown('Saved ')
+    core._clock = time.monotonic
     saved = Image.open(folder / 'image-00001.png')
     np.testing.assert_array_equal(np.asarray(saved), image)
     assert RenderArgs.from_dict(json.loads(saved.text['sg3-viz:args'])) == core.result.args

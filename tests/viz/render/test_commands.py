@@ -339,12 +339,16 @@ def run_export(renderer: Renderer, command: ExportSpectrumCommand, view: RenderA
         return collect(worker, finished(command_id))[-1]
 
 
-def test_exports_write_the_view_as_shown(loader, tmp_path):
+def test_exports_write_the_view_as_shown(loader, tmp_path, monkeypatch):
+    from sg3 import figures
     G = loader.nets['tiny:sg3']
     renderer = Renderer(load_fn=loader)
     view = request(latent=LatentArgs(x=2), analysis=AnalysisArgs(spectrum=True, spectrum_beta=4.0))
     (tmp_path / 'spectrum-output-00001.png').write_bytes(b'mine')
+    titles, make = [], figures.make_spectrum_figure
+    monkeypatch.setattr(figures, 'make_spectrum_figure', lambda *a, **k: (fig := make(*a, **k), titles.append(fig._suptitle.get_text()))[0])
     png = run_export(renderer, ExportSpectrumCommand(format='png', folder=str(tmp_path)), view)
+    assert len(titles) == 1 and titles[0].startswith(f'{view.network.source}: output  (1 image')
     assert png.state == 'done' and png.done == png.total == 1 and png.path == str(tmp_path / 'spectrum-output-00002.png')
     assert (tmp_path / 'spectrum-output-00001.png').read_bytes() == b'mine'  # Numbered: nothing is overwritten.
     assert (tmp_path / 'spectrum-output-00002.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

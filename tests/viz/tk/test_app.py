@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.viz.imgui.e2e import sample_centres
 from viz.protocol import NetworkSummary, RenderResult
 from viz.render.worker import RenderWorker
 from viz.tk import app as app_mod, image_area
@@ -53,9 +54,7 @@ def shown_image(app) -> np.ndarray:
     """The image as drawn in the window, sampled at pixel centres (the view is in window coordinates)."""
     app.root.update()
     rect, _clip, zoom = app.area._last_view
-    z = int(zoom)
-    x, y, w, h = rect
-    return app.window_pixels()[y + z // 2:y + h:z, x + z // 2:x + w:z]
+    return sample_centres(app.window_pixels(), rect, zoom)
 
 
 def key(app, keysym: str, state: int = 0, widget=None) -> None:
@@ -136,7 +135,7 @@ def test_mouse_wheel_zoom_pan_drags_and_pixel_readout(app):
     _rect, clip, zoom = app.area._last_view
     cx, cy = clip[2] // 2, clip[3] // 2
     surface.event_generate('<Button-4>', x=cx, y=cy)
-    pump(app, lambda: app.area._last_view[2] == zoom + 1)
+    pump(app, lambda: app.area._last_view[2] == int(zoom) + 1)                # From the fit zoom to the next whole one.
     surface.event_generate('<Motion>', x=cx, y=cy)
     pump(app, lambda: app.status.cget('text').startswith('x '))
     hit = app.area.mouse.view.pixel_at((cx, cy), app.area.area(), (RESOLUTION, RESOLUTION))

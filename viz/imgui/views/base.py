@@ -35,6 +35,12 @@ class Ui:
         return self.font_size * 6.5
 
 
+def shown_network(core: Any):
+    """The network of the newest result, else (after a failed load or device change) that of the image still shown."""
+    shown = core.shown_result
+    return core.facts.network or (shown.network if shown is not None else None)
+
+
 def message(text: str, rgba: tuple[float, float, float, float] = ERROR_RGBA) -> None:
     """Wrapped coloured text, for inline errors and notes."""
     with imgui_utils.style_color(imgui.COLOR_TEXT, rgba):
@@ -94,15 +100,17 @@ def combo(label_text: str, current: str, options: dict[str, str]) -> str | None:
 
 
 def draw_command(status: CommandStatus | None) -> None:
-    """Progress bar, time left and state line of a background command."""
+    """Progress bar, time left and state line of a background command, in a row kept even when there is none
+    (so the controls below do not move when the bar comes or goes)."""
+    top = imgui.get_cursor_pos_y()
     shown = command_text(status)
-    if shown is None:
-        return
-    text, tone, progress = shown
-    if progress is not None:
-        imgui.progress_bar(progress, (-1, 0), text)
-    else:
-        message(text, TONE_RGBA[tone])
+    if shown is not None:
+        text, tone, progress = shown
+        if progress is not None:
+            imgui.progress_bar(progress, (-1, 0), text)
+        else:
+            message(text, TONE_RGBA[tone])
+    imgui_utils.keep_height(top, imgui.get_frame_height_with_spacing())
 
 
 def command_button(core: Any, kind: str, label_text: str, action: str, *args: Any) -> None:

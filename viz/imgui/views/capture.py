@@ -30,6 +30,6 @@ class CaptureView:
             if imgui.button('Save window'):
                 core.act('app', 'capture_window')
             imgui_utils.tooltip('Save the whole window as a numbered PNG (Shift+S)')
-        note = core.message
+        note = core.visible_message()                           # "Saved ..." goes after a few seconds.
         if note is not None and note.about == 'capture':
             message(note.text, ERROR_RGBA if note.error else DIM_RGBA)

@@ -92,6 +92,7 @@ class EquivarianceView:
         imgui_utils.tooltip(METRICS_HELP)
         status = core.command_status('metrics')
         draw_command(status)
-        for kind, value in (status.psnr if status is not None else ()):
-            label(ui, KIND_LABELS[kind])
-            imgui.text(format_psnr(value))
+        found = dict(status.psnr) if status is not None else {}
+        for kind, text in KIND_LABELS.items():                  # Every row always, so nothing moves when results come.
+            label(ui, text)
+            imgui.text(format_psnr(found[kind]) if kind in found else '-')

@@ -7,7 +7,7 @@ import imgui
 
 from gui_utils import imgui_utils
 from viz.core.controllers.layers import GAIN_RANGE, selected_layer
-from viz.core.texts import OUTPUT_NAME as OUTPUT, VIEW_LABELS, channel_format, describe_layer as describe, stats_lines
+from viz.core.texts import LAYER_COLUMNS, OUTPUT_NAME as OUTPUT, VIEW_LABELS, channel_format, layer_row, stats_lines
 from viz.protocol import LayerInfo
 from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, finite, label, message, radio
 
@@ -49,21 +49,32 @@ class LayersView:
 
     @staticmethod
     def _draw_list(core, layers: tuple[LayerInfo, ...], fs: float) -> None:
+        """The layer table: every row shown (the wheel scrolls the pane over it, not the table); the columns that
+        do not fit scroll sideways, with a scroll bar under the table and the name column kept in place."""
         name = core.controllers['layer'].state.name
-        height = min(len(layers) + 1, 12) * imgui.get_text_line_height_with_spacing() + fs * 0.6
-        imgui.begin_child('##layers', 0, height, border=True)
-        try:
-            if imgui.selectable(f'{OUTPUT}##layer', name is None)[0]:
-                core.act('layer', 'select', None)
-            for info in layers:
-                if imgui.selectable(f'{info.name}##layer', name == info.name)[0]:
-                    core.act('layer', 'select', info.name)
-                imgui.same_line(fs * 8)
-                imgui.text(describe(info))
-            if not layers:
-                message('The layer list appears after the first render.', DIM_RGBA)
-        finally:
-            imgui.end_child()
+        rows = len(layers) + 2                                  # Header, output, layers.
+        scrollbar = imgui.get_style().scrollbar_size
+        height = rows * imgui.get_frame_height() + scrollbar + fs * 0.5
+        flags = (imgui.TABLE_SCROLL_X | imgui.TABLE_BORDERS_OUTER | imgui.TABLE_SIZING_FIXED_FIT | imgui.TABLE_ROW_BACKGROUND
+            | imgui.TABLE_NO_SAVED_SETTINGS)
+        if not imgui.begin_table('##layers', len(LAYER_COLUMNS), flags, 0, height):
+            return
+        imgui.table_setup_scroll_freeze(1, 1)
+        for column in LAYER_COLUMNS:
+            imgui.table_setup_column(column)
+        imgui.table_headers_row()
+        for info, cells in [(None, (OUTPUT,) + ('',) * (len(LAYER_COLUMNS) - 1))] + [(info, layer_row(info)) for info in layers]:
+            imgui.table_next_row(0, imgui.get_frame_height())
+            imgui.table_next_column()
+            selected = (info.name if info is not None else None) == name
+            if imgui.selectable(f'{cells[0]}##layer', selected, imgui.SELECTABLE_SPAN_ALL_COLUMNS)[0]:
+                core.act('layer', 'select', info.name if info is not None else None)
+            for cell in cells[1:]:
+                imgui.table_next_column()
+                imgui.text(cell)
+        imgui.end_table()
+        if not layers:
+            message('The layer list appears after the first render.', DIM_RGBA)
 
     @staticmethod
     def _draw_stats(core) -> None:

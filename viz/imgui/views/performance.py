@@ -10,7 +10,7 @@ import numpy as np
 from gui_utils import imgui_utils
 from viz.core.controllers.performance import DEVICES, FPS_RANGE, preview_unavailable
 from viz.core.texts import PREVIEW_HELP, PREVIEW_LABEL, TRANSFORM_PREVIEW_HELP, TRANSFORM_PREVIEW_LABEL, summarize_ms
-from viz.imgui.views.base import DIM_RGBA, Ui, checkbox, combo, finite, label, message
+from viz.imgui.views.base import DIM_RGBA, WARNING_RGBA, Ui, checkbox, combo, finite, label, message, shown_network
 
 __all__ = ['PerformanceView', 'PREVIEW_LABEL']
 
@@ -46,10 +46,13 @@ class PerformanceView:
         if picked is not None:
             core.act('performance', 'set', device=picked)
         imgui_utils.tooltip('auto = CUDA if available, else Apple MPS, else the CPU')
-        net = core.facts.network
+        net = shown_network(core)
         if net is not None:
             imgui.same_line()
             message(f'rendering on {net.device}', DIM_RGBA)
+        result = core.result
+        if result is not None and result.network is None and result.error and st.device != (net.device if net else None):
+            message(f'Not rendering on {st.device}: {result.error}', WARNING_RGBA)
 
     @staticmethod
     def _draw_preview(core) -> None:

@@ -10,7 +10,6 @@ from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, Ui, message
 
 class ViewView:
     title = 'View'
-    default_open = False
 
     def draw(self, core, ui: Ui) -> None:
         if ui.image_text:
@@ -28,7 +27,6 @@ class ViewView:
 
 class SessionView:
     title = 'Session'
-    default_open = False
 
     def draw(self, core, ui: Ui) -> None:
         with imgui_utils.item_width(-ui.font_size * 4):

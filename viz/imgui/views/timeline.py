@@ -17,7 +17,6 @@ from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, WARNING_RGBA, Ui, combo, 
 
 class TimelineView:
     title = 'Timeline & video'
-    default_open = False
 
     def __init__(self) -> None:
         self.video = VideoSettings()

@@ -7,7 +7,7 @@ import imgui
 from gui_utils import imgui_utils
 from viz.core.controllers.stylemix import SEED_LIMIT
 from viz.protocol import NOISE_MODES
-from viz.imgui.views.base import Ui, checkbox, finite, input_int, label, radio
+from viz.imgui.views.base import Ui, checkbox, finite, input_int, label, radio, shown_network
 
 NO_NOISE_REASON = 'This network has no noise inputs (StyleGAN3 networks have none).'
 
@@ -21,7 +21,7 @@ class TruncNoiseView:
         fs = ui.font_size
         num_ws = ctrl.num_ws(core.facts)
         label(ui, 'Truncate')
-        changed, psi = imgui_utils.slider_with_reset('Psi##trunc', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 10,
+        changed, psi = imgui_utils.slider_with_reset('##psi', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 10,
             help='W = w_avg + psi * (W - w_avg); 1 = no truncation')
         if finite(changed, psi):
             core.act('trunc_noise', 'set', psi=float(min(max(psi, -4.0), 4.0)))
@@ -34,7 +34,7 @@ class TruncNoiseView:
         if changed:
             core.act('trunc_noise', 'set', cutoff=int(min(max(cutoff, 0), num_ws)))
 
-        net = core.facts.network
+        net = shown_network(core)                              # A failed load keeps the shown network's noise inputs.
         with imgui_utils.grayed_out(net is not None and not net.has_noise, NO_NOISE_REASON):
             label(ui, 'Noise')
             radio(core, 'trunc_noise', 'noise_mode', {mode: mode for mode in NOISE_MODES}, 'noise')

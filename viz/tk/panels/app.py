@@ -83,7 +83,6 @@ class CapturePanel(Panel):
 
 class ViewPanel(Panel):
     title = 'View'
-    default_open = False
 
     def build(self) -> None:
         self.note(lambda: self.ctx.image_text())
@@ -100,7 +99,6 @@ class ViewPanel(Panel):
 
 class SessionPanel(Panel):
     title = 'Session'
-    default_open = False
 
     def build(self) -> None:
         self.entry(self.row('File'), 'file', lambda: self.core.session_path, lambda text: self.act('app', 'set_session_path', text), width=22)

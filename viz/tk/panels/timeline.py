@@ -16,7 +16,6 @@ from viz.tk.widgets import Panel, set_enabled
 
 class TimelinePanel(Panel):
     title = 'Timeline & video'
-    default_open = False
 
     def build(self) -> None:
         self.video = VideoSettings()
