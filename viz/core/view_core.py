@@ -248,7 +248,13 @@ class ViewCore(TimelineActions):
         self.controllers['transform'].reset_transform()  # type: ignore[attr-defined]
 
     def open(self, source: str) -> None:
-        self.network.load(source)
+        """Open what the file browser picked: a network (path, URL, builtin:NAME), or a session or timeline (.json); the
+        folder of a local file becomes a recent folder."""
+        if not isinstance(source, str):
+            raise ActionError(f'open {source!r}: expected a file path, an http(s) URL or builtin:NAME')
+        self.drop([source])
+        if paths.probe(source).kind == 'file':
+            self.settings = self.settings.with_recent_folder(str(pathlib.Path(source).expanduser().resolve().parent))
 
     def set_session_path(self, path: str) -> None:
         self.session_path = paths.name(path, 'session file')
