@@ -11,6 +11,7 @@ import threading
 TITLE = 'Open a network, session or timeline'
 PATTERNS = '*.pkl *.safetensors *.json'
 TOOLS = ('zenity', 'kdialog')
+_OPEN: set['NativeDialog'] = set()              # Dialogs with a process, for close_all.
 
 
 def available() -> str | None:
@@ -55,7 +56,7 @@ class NativeDialog:
         except OSError as e:
             return f'Cannot start {tool}: {e.strerror or e}'
         self._process, self._outcome, self._running = process, None, True
-        atexit.register(self.close)
+        _OPEN.add(self)
         threading.Thread(target=self._wait, args=(process, tool), name='file dialog', daemon=True).start()
         return None
 
@@ -77,3 +78,11 @@ class NativeDialog:
         process = self._process
         if process is not None and process.poll() is None:
             process.terminate()
+        _OPEN.discard(self)
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every dialog still open (at exit, or by a front end that leaves without the interpreter's exit)."""
+    for dialog in list(_OPEN):
+        dialog.close()

@@ -40,6 +40,7 @@ ERROR_SECONDS = 30.0                            # How long an error message stay
 INFO_SECONDS = 8.0                              # How long an info message stays in the status bar.
 HISTORY = 240                                   # Render times and PSNR values kept for the plots.
 MAX_MESSAGE = 1000                              # Characters of a message shown; longer ones are cut.
+QUIT_WAIT_S = 0.1                               # How long a front end that quits waits for a render to reach a cancel point.
 
 
 class Worker(Protocol):
@@ -50,7 +51,7 @@ class Worker(Protocol):
     def cancel(self, command_id: int) -> None: ...
     def poll_commands(self) -> list[CommandStatus]: ...
     def cancel_render(self) -> bool: ...
-    def close(self) -> None: ...
+    def close(self, timeout: float = 1.0) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -549,7 +550,8 @@ class ViewCore(TimelineActions):
         except (OSError, ValueError) as e:
             self.show_message(f'Could not save settings in {self.config_dir}: {e}', error=True)
 
-    def close(self, window_size: tuple[int, int] | None = None) -> None:
-        """Stop the worker (it cancels a running render or command) and keep the settings."""
-        self.worker.close()
+    def close(self, window_size: tuple[int, int] | None = None, wait: float = 1.0) -> None:
+        """Keep the settings and stop the worker: it cancels a running render or command, and is waited for at most
+        `wait` seconds (a layer that is slow to reach its next cancel point is left behind: the app is quitting)."""
         self.save_settings(window_size)
+        self.worker.close(timeout=wait)

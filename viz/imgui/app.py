@@ -21,7 +21,7 @@ import imgui
 from gui_utils import imgui_utils, imgui_window
 from gui_utils.presentation import PresentTarget
 from viz.core import settings as settings_mod, shortcuts, texts
-from viz.core.view_core import ViewCore, Worker
+from viz.core.view_core import QUIT_WAIT_S, ViewCore, Worker
 from viz.imgui import overlays
 from viz.imgui.image_area import ImageArea
 from viz.imgui.views import VIEW_CLASSES
@@ -140,7 +140,11 @@ class Visualizer:
             print('READY', flush=True)
 
     def close(self) -> None:
-        self.core.close(self.window.window_size if self.window.glfw_window is not None else None)
+        """The window disappears first; then the settings are kept and the worker is stopped (waited for briefly)."""
+        size = self.window.window_size if self.window.glfw_window is not None else None
+        if self.window.glfw_window is not None:
+            glfw.hide_window(self.window.glfw_window)
+        self.core.close(size, wait=QUIT_WAIT_S)
         if self.recorder is not None:
             self.recorder.uninstall()
         if self.window.glfw_window is not None:
@@ -251,8 +255,8 @@ class Visualizer:
         warp = core.preview_warp() if core.shown_image is self._uploaded else None
         self._drew_preview = warp is not None and self.area.texture is not None
         view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size, warp=warp)
-        if view is not None and view[:2] != self._last_view:
-            self._last_view = view[:2]
+        if view is not None and view != self._last_view:
+            self._last_view = view             # Rect, clip and zoom: a new image can fill the same rect.
             rect, clip, zoom = view
             self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
 
