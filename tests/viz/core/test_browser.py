@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from tests.viz.fakes import FakeWorker
-from viz.core import browser, published
+from viz.core import browser, published, shortcuts, texts
 from viz.core.browser import FileBrowser, list_folder
 from viz.core.view_core import ViewCore
 
@@ -138,3 +138,13 @@ def test_published_base_override_and_readme_table(monkeypatch):
     assert published.find('http://127.0.0.1:8000/files/stylegan2-lsundog-256x256.pkl').dataset == 'lsundog'
     readme = (pathlib.Path(__file__).resolve().parents[3] / 'README.md').read_text()
     assert published.readme_table() in readme                                   # The README lists the same (NVIDIA's URLs).
+
+
+def test_help_says_how_to_open_a_network():
+    """The help (F1, both front ends draw help_rows) names the ways to open a network, by the controls' own labels; the
+    README's table is the same."""
+    rows = dict(shortcuts.help_rows())
+    assert {'Network box + Enter', 'Open... (Network section)', 'System dialog...', texts.PUBLISHED_PLACEHOLDER} <= set(rows)
+    assert 'type a path + Enter, or arrows + Enter' in rows['Open... (Network section)']
+    readme = (pathlib.Path(__file__).resolve().parents[3] / 'README.md').read_text()
+    assert shortcuts.help_markdown() in readme
