@@ -14,7 +14,7 @@ import torch
 
 from sg3 import checkpoint, networks_stylegan3
 from tests.sg3 import pickle_writer
-from tests.viz.imgui.e2e import (centre, click, expected_image, rendered, shortcut, start, submitted, type_into, wait_shows, xdo)
+from tests.viz.imgui.e2e import centre, click, expected_image, rendered, shortcut, start, submitted, wait_shows, xdo
 from viz.core import published
 from viz.render.renderer import Renderer
 
@@ -62,6 +62,12 @@ def server(tiny_pickle):
     thread.join()
 
 
+def press(app, keys):
+    """Press keys, held for a few frames (xdotool's `key` can press and release within one frame, which imgui misses)."""
+    xdo('keydown', keys)
+    xdo('keyup', keys)
+
+
 def shows_network(app, display, renderer, source, mark):
     """Wait for the request of `source`, its render without error, and the window showing the renderer's image."""
     _, (stamp, args) = app.wait_for(submitted(lambda a: a.network.source == source), start=mark, what=f'request of {source}')
@@ -78,15 +84,20 @@ def test_open_a_pkl_through_the_file_browser(xdisplay, xdotool, renderer, tiny_p
     app = start(tmp_path)
     try:
         # Open..., type the folder's path and Enter; the listing shows the files; arrows and Enter open one.
+        app.wait_for(rendered(1), what='the first render')
         click(app, *centre(app.item('Network/Open...')))
         app.wait_item('Network/##browser_path')
+        time.sleep(0.3)
         mark = app.mark()
-        type_into(app, 'Network/##browser_path', str(folder))
+        click(app, *centre(app.item('Network/##browser_path')))
+        press(app, 'ctrl+a')
+        xdo('type', '--delay', 20, str(folder))
+        press(app, 'Return')
         rect = app.wait_item('Network/tiny.pkl##entry', start=mark)
         assert app.item('Network/old/##entry') is not None and rect is not None
         mark = app.mark()
         for key in ('Down', 'Up', 'Down', 'Return'):            # From copy.pkl (the first file) to tiny.pkl.
-            xdo('key', key)
+            press(app, key)
         shows_network(app, xdisplay, renderer, str(folder / 'tiny.pkl'), mark)
         assert app.item('Network/##browser_path', start=app.mark()) is None
 
@@ -111,9 +122,13 @@ def test_pick_a_published_network(xdisplay, xdotool, renderer, server, tmp_path,
     net = published.parse(PUBLISHED_FILE, base)
     app = start(tmp_path)
     try:
-        click(app, *centre(app.item('Network/##published')))
+        app.wait_for(rendered(1), what='the first render')
         mark = app.mark()
-        click(app, *centre(app.wait_item(f'Network/{net.label}##{net.name}', start=mark)))
+        click(app, *centre(app.item('Network/##published')))
+        label = f'Network/{net.label}##{net.name}'
+        app.wait_item(label, start=mark)
+        time.sleep(0.3)                                         # A popup's first frame is laid out elsewhere: take its place after.
+        click(app, *centre(app.item(label)))
         shows_network(app, xdisplay, renderer, f'{base}/{PUBLISHED_FILE}', mark)
         assert requests == [f'/files/{PUBLISHED_FILE}']                       # Downloaded once, under its real name.
         assert [p.name.endswith('_' + PUBLISHED_FILE) for p in (tmp_path / 'cache').iterdir()] == [True]
