@@ -149,17 +149,28 @@ def slow_network_file(folder) -> str:
 
 
 def test_quitting_mid_render_exits_within_half_a_second(xdisplay, xdotool, tmp_path):
-    app = start(tmp_path, slow_network_file(tmp_path))
-    try:
-        _, (stamp, _args) = app.wait_for(submitted(lambda a: True), what='the first request')
-        time.sleep(1.5)                                         # Loaded, and in the middle of a layer.
-        assert not any(line.startswith('RENDERED') for line in app.lines), 'the render finished before the test quit'
-        xdo('key', 'Escape')
-        start_time = time.monotonic()
-        subprocess.run(['xdotool', 'key', 'ctrl+q'], check=True, timeout=30)   # (xdo would sleep after it.)
-        code = app.proc.wait(30)
-        seconds = time.monotonic() - start_time
-        assert code == 0 and seconds < 0.5, f'exit code {code} after {seconds:.2f} s'
-        assert not any('Traceback' in line for line in app.stderr)
-    finally:
-        app.close()
+    """Ctrl+Q in the middle of a slow layer: the process is gone within 0.5 s, cleanly. A second try (a fresh app) is
+    allowed when the first misses: on a loaded 2-core machine the scheduler alone can hold a process for a few
+    tenths of a second."""
+    network = slow_network_file(tmp_path)
+    times = []
+    for attempt in range(2):
+        folder = tmp_path / f'try{attempt}'
+        folder.mkdir()
+        app = start(folder, network)
+        try:
+            app.wait_for(submitted(lambda a: True), what='the first request')
+            time.sleep(1.5)                                     # Loaded, and in the middle of a layer.
+            assert not any(line.startswith('RENDERED') for line in app.lines), 'the render finished before the test quit'
+            xdo('key', 'Escape')
+            start_time = time.monotonic()
+            subprocess.run(['xdotool', 'key', 'ctrl+q'], check=True, timeout=30)   # (xdo would sleep after it.)
+            code = app.proc.wait(30)
+            times.append(time.monotonic() - start_time)
+            assert code == 0, f'exit code {code}'
+            assert not any('Traceback' in line for line in app.stderr)
+        finally:
+            app.close()
+        if times[-1] < 0.5:
+            break
+    assert min(times) < 0.5, f'seconds from Ctrl+Q to the exit: {times}'
