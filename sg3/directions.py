@@ -299,6 +299,13 @@ def pca(
     return _first(result, num)
 
 
+def cached_pca(G: torch.nn.Module, num_samples: int = PCA_SAMPLES, seed: int = 0, cache_dir: str | None = None) -> DirectionSet | None:
+    """The cached PCA of this network, N and seed, or None when it has not been computed (nothing is sampled)."""
+    from sg3 import latent_files
+    path = pca_cache_path(G, num_samples, seed, cache_dir)
+    return latent_files.read_cached_pca(path, G.w_dim) if os.path.isfile(path) else None
+
+
 def _first(directions: DirectionSet, num: int | None) -> DirectionSet:
     if num is None or num >= len(directions):
         return directions
