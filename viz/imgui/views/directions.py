@@ -17,7 +17,6 @@ SLIDER_RANGE = 5.0                              # Sliders span +-5 sigma (typed 
 
 class DirectionsView:
     title = 'Directions'
-    default_open = False
 
     def __init__(self) -> None:
         self._file = ''                         # Text of the direction-file entry.
