@@ -1,4 +1,4 @@
-"""Command-line tools: `python -m sg3 {generate,convert,info,equivariance,spectra} ...`."""
+"""Command-line tools: `python -m sg3 {generate,convert,info,equivariance,spectra,directions} ...`."""
 
 import argparse
 import importlib
@@ -7,7 +7,7 @@ import sys
 from sg3.errors import Sg3Error
 
 # Modules that register subcommands through `add_parsers(subparsers)`.
-COMMAND_MODULES = ['sg3.cli_generate', 'sg3.cli_checkpoint', 'sg3.cli_analysis']
+COMMAND_MODULES = ['sg3.cli_generate', 'sg3.cli_checkpoint', 'sg3.cli_analysis', 'sg3.cli_directions']
 
 #----------------------------------------------------------------------------
 

@@ -49,7 +49,8 @@ def parse_vec2(text: str, name: str) -> tuple[float, float]:
 def add_parsers(subparsers) -> None:
     p = subparsers.add_parser('generate', help='write PNG images for a list of seeds')
     p.add_argument('--network', default='builtin:sg3-t', help='built-in name, .pkl / .safetensors path, or URL (default: builtin:sg3-t)')
-    p.add_argument('--seeds', required=True, help='seeds, e.g. 0-3,7')
+    p.add_argument('--seeds', default=None, help='seeds, e.g. 0-3,7 (or --w)')
+    p.add_argument('--w', default=None, metavar='FILE', help='W / W+ latents (.npy / .npz, e.g. projected_w.npz) instead of seeds')
     p.add_argument('--trunc', type=float, default=1.0, help='truncation psi (default: 1)')
     p.add_argument('--trunc-cutoff', type=int, default=None, help='truncate only the first N ws (default: all)')
     p.add_argument('--class', dest='class_idx', type=int, default=None, help='class label for conditional networks')
@@ -66,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
     from sg3.pipeline import seed_latent, to_uint8
     from sg3.transforms import input_transform
 
-    seeds = parse_seeds(args.seeds)
+    if (args.seeds is None) == (args.w is None):
+        raise Sg3Error('give either --seeds or --w (a W / W+ file), not both')
+    seeds = parse_seeds(args.seeds) if args.w is None else []
     translate = parse_vec2(args.translate, 'translate')
     G = sg3.load_generator(args.network, device=args.device)
+    if args.w is not None:
+        return run_latents(G, args, translate)
     device = next(G.parameters()).device
     if G.c_dim > 0 and args.class_idx is None:
         raise Sg3Error(f'this network is conditional: give --class from 0 to {G.c_dim - 1}')
@@ -95,6 +100,28 @@ def run(args: argparse.Namespace) -> int:
     print(f'Wrote {len(written)} image{"s" if len(written) != 1 else ""}:')
     for path in written:
         print(f'  {path}')
+    return 0
+
+def run_latents(G: torch.nn.Module, args: argparse.Namespace, translate: tuple[float, float]) -> int:
+    """--w: one image per W+ of the file, synthesised as is (no mapping, no truncation): w0000.png, w0001.png, ..."""
+    from PIL import Image
+    from sg3.latent_files import load_latents
+    from sg3.pipeline import to_uint8
+    from sg3.transforms import input_transform
+    ws = torch.from_numpy(load_latents(args.w, G.num_ws, G.w_dim)).to(next(G.parameters()).device)
+    if (translate != (0.0, 0.0) or args.rotate != 0) and not G.has_input_transform:
+        raise Sg3Error(f'--translate / --rotate need a StyleGAN3 network; {args.network} is {G.architecture}, which has no input transform')
+    if G.has_input_transform:
+        G.synthesis.input.transform.copy_(torch.from_numpy(input_transform(translate, args.rotate)))
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise Sg3Error(f'--outdir {args.outdir!r} exists and is not a folder')
+    os.makedirs(args.outdir, exist_ok=True)
+    progress = ProgressBar(len(ws), label='generate')
+    with torch.no_grad():
+        for idx in range(len(ws)):
+            img = G.synthesis(ws[idx:idx + 1], noise_mode=args.noise_mode)
+            Image.fromarray(to_uint8(img[0])).save(os.path.join(args.outdir, f'w{idx:04d}.png'))
+            progress.update()
     return 0
 
 #----------------------------------------------------------------------------

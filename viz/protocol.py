@@ -258,6 +258,48 @@ class AnalysisArgs:
         _check_int(self, 'average_seeds', minimum=1)
 
 
+DIRECTION_BASES = ('none', 'sefa', 'pca', 'pose', 'file')  # Where the directions come from (sg3.directions, or a file).
+MAX_DIRECTIONS = 512                            # Most strengths a request carries (one per direction; w_dim is 512).
+
+
+@dataclasses.dataclass(frozen=True)
+class DirectionsArgs:
+    """Edits along directions in W and imported latents (sg3.directions): W = W0 + sum_k s_k * sigma_k * d_k on the
+    W indices [first, last), where W0 is the imported W+ if any, else the seed's (after mixing)."""
+    basis: str = 'none'                         # 'none' | 'sefa' | 'pca' | 'pose' | 'file'.
+    source: str = ''                            # The direction file (.npy / .npz) of basis 'file'.
+    first: int = 0                              # The W-index range edits apply to (and SeFa reads): [first, last).
+    last: int | None = None                     # None = num_ws.
+    strengths: tuple[float, ...] = ()           # s_k in units of the direction's spread sigma_k; missing = 0.
+    keep_pose: bool = False                     # Project StyleGAN3's pose subspace out of the directions.
+    pca_samples: int = 10_000                   # PCA on W: samples and their seed (PcaCommand computes it).
+    pca_seed: int = 0
+    latents: str = ''                           # W / W+ file whose latent replaces the seed's ('' = none).
+    latent_index: int = 0                       # Which of its N latents.
+    thumbnails: bool = False                    # Show the thumbnail strips (ThumbnailsCommand) of this view instead.
+
+    def __post_init__(self) -> None:
+        _check_choice(self, 'basis', DIRECTION_BASES)
+        _check_str(self, 'source')
+        _check_str(self, 'latents')
+        _check_int(self, 'first', minimum=0)
+        _check_int(self, 'last', minimum=self.first + 1 if isinstance(self.first, int) else 1, optional=True)
+        _check_bool(self, 'keep_pose')
+        _check_bool(self, 'thumbnails')
+        _check_int(self, 'pca_samples', minimum=2, maximum=1_000_000)
+        _check_int(self, 'pca_seed', minimum=0, maximum=SEED_MODULO - 1)
+        _check_int(self, 'latent_index', minimum=0)
+        values = self.strengths
+        if not isinstance(values, (tuple, list)) or len(values) > MAX_DIRECTIONS or not all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            raise ValueError(f'DirectionsArgs.strengths = {values!r}: expected at most {MAX_DIRECTIONS} finite numbers')
+        object.__setattr__(self, 'strengths', tuple(float(v) for v in values))
+
+    def edits(self) -> bool:
+        """Does this request move W along any direction?"""
+        return self.basis != 'none' and any(self.strengths)
+
+
 @dataclasses.dataclass(frozen=True)
 class RenderArgs:
     network: NetworkArgs = NetworkArgs()
@@ -269,6 +311,7 @@ class RenderArgs:
     layer: LayerArgs = LayerArgs()
     performance: PerformanceArgs = PerformanceArgs()
     analysis: AnalysisArgs = AnalysisArgs()
+    directions: DirectionsArgs = DirectionsArgs()
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -294,7 +337,8 @@ class RenderArgs:
 
 
 _PART_TYPES = {'network': NetworkArgs, 'latent': LatentArgs, 'mix': StyleMixArgs, 'truncation': TruncationArgs,
-    'noise': NoiseArgs, 'transform': TransformArgs, 'layer': LayerArgs, 'performance': PerformanceArgs, 'analysis': AnalysisArgs}
+    'noise': NoiseArgs, 'transform': TransformArgs, 'layer': LayerArgs, 'performance': PerformanceArgs, 'analysis': AnalysisArgs,
+    'directions': DirectionsArgs}
 
 
 def _part_from_dict(cls: type, value: Any, where: str) -> Any:
@@ -416,6 +460,15 @@ class AnalysisResult:
     spectrum_note: str | None = None            # Why no spectrum is shown although it was asked for.
 
 
+@dataclasses.dataclass(frozen=True)
+class DirectionsInfo:
+    """What the directions widget shows of the request's directions and imported latents."""
+    names: tuple[str, ...] = ()                 # One per direction, in order (largest eigenvalue / variance first).
+    sigmas: tuple[float, ...] = ()              # The spread of each (standard deviation of W along it).
+    latent_count: int = 0                       # N of the imported latent file (0: none).
+    note: str | None = None                     # E.g. 'PCA not computed yet' or why keep pose does not apply.
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class RenderResult:
     stamp: int                                  # Stamp of the request this answers.
@@ -429,6 +482,7 @@ class RenderResult:
     args: RenderArgs | None = None              # The request this answers.
     image_resolution: int | None = None         # The generator's output resolution (captures are saved at this size).
     analysis: AnalysisResult | None = None      # Equivariance and spectrum results (AnalysisArgs).
+    directions: DirectionsInfo | None = None    # The directions and imported latents of the request (DirectionsArgs).
     precision: str = 'float32'                  # How the image was rendered: 'float32' (the network's own precision) | 'bfloat16' (preview convolutions).
 
 # ----------------------------------------------------------------------------
@@ -526,7 +580,73 @@ class VideoCommand:
         return f'video ({self.format}), {len(self.frames)} frames at {self.fps} fps into {where}'
 
 
-Command = MetricsCommand | SpectrumAverageCommand | ExportSpectrumCommand | VideoCommand
+@dataclasses.dataclass(frozen=True)
+class PcaCommand:
+    """PCA on W of the view's network (DirectionsArgs.pca_samples / pca_seed), kept for basis 'pca' and in the user's cache."""
+    samples: int = 10_000
+    seed: int = 0
+    kind: ClassVar[str] = 'pca'
+
+    def __post_init__(self) -> None:
+        _check_int(self, 'samples', minimum=2, maximum=1_000_000)
+        _check_int(self, 'seed', minimum=0, maximum=SEED_MODULO - 1)
+
+    def describe(self) -> str:
+        return f'PCA on W, {self.samples} samples, seed {self.seed}'
+
+
+@dataclasses.dataclass(frozen=True)
+class ThumbnailsCommand:
+    """Strips of the view's directions: for each, the image at -span .. +span sigma in `steps` steps (the other strengths
+    at 0); shown when DirectionsArgs.thumbnails is on."""
+    steps: int = 5
+    span: float = 2.0
+    size: int = 64                              # Pixels of each thumbnail.
+    count: int = 8                              # Directions shown (the first ones).
+    kind: ClassVar[str] = 'thumbnails'
+
+    def __post_init__(self) -> None:
+        _check_int(self, 'steps', minimum=2, maximum=15)
+        _check_finite(self, 'span')
+        _check_int(self, 'size', minimum=8, maximum=512)
+        _check_int(self, 'count', minimum=1, maximum=64)
+
+    def describe(self) -> str:
+        return f'thumbnails of {self.count} directions, -{self.span:g} .. +{self.span:g} sigma'
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveDirectionsCommand:
+    """The view's direction set, with its names, as .npz (sg3.latent_files.save_directions) into a numbered file of `folder`."""
+    folder: str = 'captures'
+    names: tuple[str, ...] = ()                 # The user's names, in order ('' = keep the set's own name).
+    kind: ClassVar[str] = 'save_directions'
+
+    def __post_init__(self) -> None:
+        _check_str(self, 'folder')
+        if not isinstance(self.names, tuple) or not all(isinstance(n, str) for n in self.names):
+            raise ValueError(f'SaveDirectionsCommand.names = {self.names!r}: expected a tuple of strings')
+
+    def describe(self) -> str:
+        return f'direction set into {self.folder}'
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportLatentCommand:
+    """The view's W+ (with its edits) in NVIDIA's projector format (.npz, w [1, num_ws, w_dim]) into a numbered file of `folder`."""
+    folder: str = 'captures'
+    kind: ClassVar[str] = 'export_w'
+
+    def __post_init__(self) -> None:
+        _check_str(self, 'folder')
+
+    def describe(self) -> str:
+        return f'W+ export into {self.folder}'
+
+
+DIRECTION_COMMANDS = (PcaCommand, ThumbnailsCommand, SaveDirectionsCommand, ExportLatentCommand)
+Command = (MetricsCommand | SpectrumAverageCommand | ExportSpectrumCommand | VideoCommand | PcaCommand | ThumbnailsCommand
+    | SaveDirectionsCommand | ExportLatentCommand)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -360,3 +360,10 @@ def overlay(core: 'ViewCore', pixel: str | None, zoom: float | None, has_image: 
         status = f'{status}   {note}' if status else note
     loading = core.loading or ('Loading...' if not has_image and core.render_pending() else None)
     return Overlay(errors=tuple(errors), loading=loading, preview=has_image and core.shown_precision == 'bfloat16', status=status)
+
+
+# Directions (viz.core.controllers.directions).
+DIRECTION_BASIS_LABELS = {'none': 'None', 'sefa': 'SeFa', 'pca': 'PCA', 'pose': 'Pose', 'file': 'File'}
+DIRECTIONS_HELP = ('Directions in W: SeFa (closed form, from the style affines of the chosen W indices), PCA on W samples, '
+    'the StyleGAN3 pose subspace, or a .npy / .npz file (e.g. InterFaceGAN boundaries). Strengths are in units of each '
+    "direction's spread sigma.")

@@ -73,6 +73,7 @@ CONTINUOUS = {
     ('trunc_noise', 'psi'): 'bounded', ('layer', 'gain_db'): 'bounded',
     ('analysis', 'eq_scale_max'): 'log', ('analysis', 'spectrum_beta'): 'bounded',
     ('analysis', 'spectrum_db_low'): 'bounded', ('analysis', 'spectrum_db_high'): 'bounded',
+    ('directions', 'strengths'): 'linear',      # Per direction; sets of different lengths are padded with 0.
 }
 _CLASSES = {cls.key: cls for cls in CONTROLLER_CLASSES}
 
@@ -365,8 +366,10 @@ def _blend_values(values: list[Any], kind: str, weights: tuple[float, ...], conv
     if kind == 'angle':
         p2 = _unwrap(b, a)
         values = [_unwrap(values[0], a), a, p2, _unwrap(values[3], p2)]
-    if isinstance(a, list):                 # The view's pan.
-        return [sum(w * v[i] for w, v in zip(weights, values) if w) for i in range(len(a))]
+    if isinstance(a, list):                 # The view's pan; direction strengths (shorter lists are 0 beyond their end).
+        size = max(len(v) for v, w in zip(values, weights) if w)
+        padded = [list(v) + [0.0] * (size - len(v)) if w else v for v, w in zip(values, weights)]
+        return [sum(w * v[i] for w, v in zip(weights, padded) if w) for i in range(size)]
     return sum(w * v for w, v in zip(weights, values) if w)
 
 

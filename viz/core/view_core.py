@@ -31,6 +31,7 @@ from viz.core.controllers.analysis import AnalysisController
 from viz.core.controllers.capture import DEFAULT_FOLDER, CaptureController, folder_problem
 from viz.core.controllers.network import NetworkController
 from viz.core.controllers.performance import PerformanceController
+from viz.core.directions_actions import ARRAY_EXTENSIONS, DirectionsActions
 from viz.core.preview import preview_warp as transform_preview_warp
 from viz.core.timeline import MAX_TIMELINE_BYTES, TIMELINE_FORMAT
 from viz.core.timeline_actions import TimelineActions
@@ -71,10 +72,11 @@ def is_timeline_file(path: str) -> bool:
     return isinstance(data, dict) and data.get('format') == TIMELINE_FORMAT
 
 
-class ViewCore(TimelineActions):
+class ViewCore(TimelineActions, DirectionsActions):
     APP_ACTIONS = ('quit', 'help', 'toggle_pane', 'zoom_fit', 'zoom_1', 'set_filter', 'reset_view', 'capture_image',
         'capture_window', 'save_session', 'load_session', 'set_session_path', 'open', 'compute_metrics', 'average_spectrum',
-        'export_spectrum', 'cancel', 'cancel_load', 'toggle_presentation') + TimelineActions.TIMELINE_ACTIONS
+        'export_spectrum', 'cancel', 'cancel_load', 'toggle_presentation') + TimelineActions.TIMELINE_ACTIONS + \
+        DirectionsActions.DIRECTIONS_ACTIONS
 
     def __init__(self, worker: Worker, *,
         config_dir: pathlib.Path | None = None,     # Per-user config folder (default: settings.config_dir()).
@@ -203,12 +205,14 @@ class ViewCore(TimelineActions):
             self.show_message('Timeline paused: you changed the view.', about='timeline')
 
     def drop(self, paths: list[str] | tuple[str, ...]) -> None:
-        """Files dropped on the window: sessions and timelines (.json) are loaded, the first other file is opened as
-        a network."""
+        """Files dropped on the window: sessions and timelines (.json) are loaded, .npy / .npz files are imported as
+        latents or directions, the first other file is opened as a network."""
         others = []
         for path in paths:
             if path.lower().endswith('.json'):
                 self.load_timeline(path) if is_timeline_file(path) else self.load_session(path)
+            elif path.lower().endswith(ARRAY_EXTENSIONS):
+                self.drop_array(path)           # Latents or directions (viz.core.directions_actions).
             else:
                 others.append(path)
         if others:
@@ -361,6 +365,7 @@ class ViewCore(TimelineActions):
             self.commands[status.command_id] = status
             if status.kind == 'average' and status.state == 'done':
                 self.refresh()
+            self._on_directions_status(status)
             if status.finished:
                 self._emit(f'COMMAND id={status.command_id} kind={status.kind} state={status.state} done={status.done} '
                     f'total={status.total} error={json.dumps(status.error)} path={json.dumps(status.path)} '

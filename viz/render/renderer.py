@@ -39,8 +39,9 @@ from sg3 import pipeline, spectra
 from sg3.transforms import invert_transform, make_transform
 from viz import faults
 from viz.render import analysis as render_analysis, ops as render_ops, video as render_video
+from viz.render.directions import DirectionsRenderer
 from viz.render.cache import LRU
-from viz.protocol import Command, LatentArgs, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult, VideoCommand
+from viz.protocol import DIRECTION_COMMANDS, Command, LatentArgs, LayerArgs, LayerInfo, LayerStats, NetworkSummary, RenderArgs, RenderResult, VideoCommand
 
 # load_fn(source, device, key, progress) -> generator module (eval mode, on `device`); progress(text) may
 # be called with progress text while it loads (e.g. download progress). A load_fn that takes a keyword `cancel`
@@ -112,6 +113,7 @@ class Renderer:
         self._layer_lists = LRU(16)                 # (net key, force_fp32, noise_mode) -> tuple[LayerInfo, ...]
         self._failed: tuple[tuple, str] | None = None  # Last failed load: (net key, message), not retried until the source changes.
         self.analysis = render_analysis.AnalysisRenderer()  # Equivariance, spectrum, command jobs.
+        self.directions = DirectionsRenderer()      # Directions in W, imported latents, their commands.
 
     # ------------------------------------------------------------------------
 
@@ -149,6 +151,10 @@ class Renderer:
         cannot run, e.g. EQ metrics on a network without input transform."""
         if isinstance(command, VideoCommand):     # Its frames carry their own requests.
             job = render_video.start_video(command, lambda view, stop: self.render(view, cancel=stop), cancel)
+        elif isinstance(command, DIRECTION_COMMANDS):
+            G, _summary, net_key = self._network(args)
+            job = self.directions.start_command(command, G, net_key, args, render=lambda view, stop: self.render(view, cancel=stop),
+                final_ws=lambda view: self._blend_ws(G, net_key, view))
         else:
             G, _summary, net_key = self._network(args)
             job = self.analysis.start_command(command, G, net_key, args,
@@ -207,12 +213,16 @@ class Renderer:
         fields['precision'] = 'bfloat16' if preview else 'float32'
         with torch.no_grad():
             ws = self._blend_ws(G, net_key, args)
+            fields['directions'] = self.directions.info
             with sg3.ops.use_conv_dtype(torch.bfloat16 if preview else None):
                 self._render_image(G, net_key, args, ws, cancel, fields)
 
     def _render_image(self, G: torch.nn.Module, net_key: tuple, args: RenderArgs, ws: torch.Tensor,
             cancel: threading.Event | None, fields: dict) -> None:
         """The picture of one request from its blended ws: the heatmap, the spectrum or the (layer) image."""
+        if args.directions.thumbnails and (strips := self.directions.thumbnails(net_key, args)) is not None:
+            fields['image'] = strips                # The thumbnail strips of this view (ThumbnailsCommand).
+            return
         if self.analysis.wants_equivariance(G, args):
             # The heatmap replaces the image: one forward pass per frame while only the transform changes.
             list_key = (net_key, args.performance.force_fp32, args.noise.mode)
@@ -254,7 +264,7 @@ class Renderer:
         mix_idx = list(args.mix.indices(G.num_ws))
         if mix_idx:
             ws[:, mix_idx] = self._mapping(G, net_key, args.mix.seed, args)[:, mix_idx]
-        return ws
+        return self.directions.edit(G, net_key, args, ws)   # An imported latent, the edit along directions.
 
     def _position_ws(self, G: torch.nn.Module, net_key: tuple, position: LatentArgs, args: RenderArgs) -> torch.Tensor:
         """ws of one fractional latent position: the bilinear blend of its neighbouring seeds' (a fresh tensor)."""

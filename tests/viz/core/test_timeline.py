@@ -224,7 +224,7 @@ def test_json_round_trip_is_compact(tmp_path):
     assert data['keyframes'][2]['easing'] == 'linear'
     assert read_timeline(path) == t
     assert not list(tmp_path.glob('.*'))                                         # Written atomically: no temporary left.
-    assert set(DEFAULTS) == {'network', 'latent', 'mix', 'trunc_noise', 'transform', 'layer', 'analysis', 'performance'}
+    assert set(DEFAULTS) == {'network', 'latent', 'mix', 'trunc_noise', 'transform', 'layer', 'analysis', 'performance', 'directions'}
     assert 'fps_limit' not in DEFAULTS['performance'] and 'browse_dir' not in DEFAULTS['network']
 
 

@@ -28,7 +28,7 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 TITLE = '^sg3-viz'
 EVENT_GAP = 0.06                                # Seconds between synthetic input events (a few frames).
 TIMEOUT = 120.0                                 # Default wait for a log line: generous, the machine may be loaded.
-HEADERS = ('Network', 'Latent', 'Style mixing', 'Truncation & noise', 'Input transform', 'Equivariance', 'Layers', 'Spectrum',
+HEADERS = ('Network', 'Latent', 'Style mixing', 'Truncation & noise', 'Directions', 'Input transform', 'Equivariance', 'Layers', 'Spectrum',
     'Performance', 'Capture', 'Timeline & video', 'View')  # The pane's sections, top down (Session is last).
 
 

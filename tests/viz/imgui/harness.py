@@ -195,6 +195,7 @@ def make_core(tmp_path: pathlib.Path, worker: FakeWorker | None = None, **kwargs
 
 def _generic(name: str) -> str:
     """A control's name with the parts that vary with the data (W index, PSNR value) replaced."""
+    name = re.sub(r'##([ks])\d+(/|$)', r'##\1*\2', name)  # The directions' per-direction name and slider.
     return re.sub(r'\d*##w\d+$', '##w*', re.sub(r'(^|/)PSNR .*##psnr$', r'\1##psnr', name))
 
 

@@ -3,6 +3,7 @@ analysis controller has two: equivariance and spectrum)."""
 
 from viz.core.controllers.analysis import AnalysisController
 from viz.core.controllers.capture import CaptureController
+from viz.core.controllers.directions import DirectionsController
 from viz.core.controllers.latent import LatentController
 from viz.core.controllers.layers import LayersController
 from viz.core.controllers.network import NetworkController
@@ -12,4 +13,4 @@ from viz.core.controllers.transform import TransformController
 from viz.core.controllers.trunc_noise import TruncNoiseController
 
 CONTROLLER_CLASSES = (NetworkController, LatentController, StyleMixController, TruncNoiseController, TransformController,
-    LayersController, AnalysisController, PerformanceController, CaptureController)
+    LayersController, AnalysisController, PerformanceController, CaptureController, DirectionsController)

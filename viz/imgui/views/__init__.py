@@ -1,6 +1,7 @@
 """The control pane's sections, one per file, each drawing a controller of the view core."""
 
 from viz.imgui.views.capture import CaptureView
+from viz.imgui.views.directions import DirectionsView
 from viz.imgui.views.equivariance import EquivarianceView
 from viz.imgui.views.latent import LatentView
 from viz.imgui.views.layers import LayersView
@@ -13,5 +14,5 @@ from viz.imgui.views.timeline import TimelineView
 from viz.imgui.views.transform import TransformView
 from viz.imgui.views.trunc_noise import TruncNoiseView
 
-VIEW_CLASSES = (NetworkView, LatentView, StyleMixView, TruncNoiseView, TransformView, EquivarianceView, LayersView, SpectrumView,
+VIEW_CLASSES = (NetworkView, LatentView, StyleMixView, TruncNoiseView, DirectionsView, TransformView, EquivarianceView, LayersView, SpectrumView,
     PerformanceView, CaptureView, TimelineView, ViewView, SessionView)

@@ -1,0 +1,214 @@
+"""Files of directions and of W / W+ latents (.npy / .npz), read with numpy's pickle-free loader.
+
+Direction sets:
+- `.npy` of shape [K, w_dim] or [w_dim] (one direction; InterFaceGAN's boundaries are [1, w_dim]);
+- `.npz` in our format (`save_directions`): `directions` [K, w_dim], `sigmas` [K], `names` [K] (text), optional
+  `values` [K] and `kind`; or any other `.npz` whose arrays are named directions of shape [w_dim] or [1, w_dim].
+Latents:
+- `.npy` / `.npz` of shape [w_dim] (one W for every index), [num_ws, w_dim] (W+) or [N, num_ws, w_dim] (N of them;
+  [1, w_dim] is one W too). In an `.npz` the array is `w` (NVIDIA's projector: `projected_w.npz`, [1, num_ws, w_dim]),
+  else `ws`, else its only array. `save_latents` writes the projector's format.
+Every problem is a LatentFileError naming the file and the shape or key expected. Writes go to a temporary name in
+the same folder and are renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from typing import Any, BinaryIO, Callable
+
+import numpy as np
+
+from sg3.directions import DirectionSet, DirectionsError
+from sg3.errors import Sg3Error
+
+EXTENSIONS = ('.npy', '.npz')
+MAX_FILE_BYTES = 256 << 20                  # Larger files are refused before reading.
+LATENT_KEYS = ('w', 'ws')                   # Keys of a latent .npz, in the order they are looked for.
+DIRECTION_KINDS = ('sefa', 'pca', 'pose', 'file')
+
+
+class LatentFileError(Sg3Error):
+    """A direction or latent file that cannot be used: missing, unreadable, wrong shape, not finite."""
+
+
+def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> str:
+    """`write(f)` into a temporary file beside `path`, then rename it over `path`; on failure nothing is left."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+# ----------------------------------------------------------------------------
+# Reading arrays.
+
+
+def _read_arrays(path: str) -> dict[str, np.ndarray]:
+    """{name: array} of an .npz, or {'': array} of an .npy; LatentFileError for anything else."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in EXTENSIONS:
+        raise LatentFileError(f'{path}: expected a .npy or .npz file')
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise LatentFileError(f'{path}: {size / 2**20:.0f} MB; expected at most {MAX_FILE_BYTES >> 20} MB')
+        with open(path, 'rb') as f:
+            if ext == '.npy':
+                return {'': np.load(f, allow_pickle=False)}
+            with np.load(f, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+    except LatentFileError:
+        raise
+    except FileNotFoundError:
+        raise LatentFileError(f'{path}: no such file') from None
+    except IsADirectoryError:
+        raise LatentFileError(f'{path}: a folder; expected a .npy or .npz file') from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise LatentFileError(f'{path}: not a readable {ext} array file ({type(e).__name__}: {e})') from None
+
+
+def _float_array(path: str, key: str, array: np.ndarray) -> np.ndarray:
+    where = f'{path}' + (f' [{key}]' if key else '')
+    if array.dtype.kind not in 'fiu':
+        raise LatentFileError(f'{where}: dtype {array.dtype}; expected floating-point numbers')
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise LatentFileError(f'{where}: holds NaN or infinite values; expected finite numbers')
+    return array
+
+# ----------------------------------------------------------------------------
+# Latents.
+
+
+def load_latents(path: str, num_ws: int, w_dim: int) -> np.ndarray:
+    """[N, num_ws, w_dim] float32 (N >= 1) from a latent file; a single W is repeated over all num_ws indices."""
+    arrays = _read_arrays(path)
+    key = next((k for k in LATENT_KEYS if k in arrays), None)
+    if key is None:
+        if len(arrays) != 1:
+            raise LatentFileError(f'{path}: arrays {", ".join(sorted(arrays)) or "none"}; expected one named '
+                f'{" or ".join(LATENT_KEYS)} (NVIDIA projector format) or a single array')
+        key = next(iter(arrays))
+    array = _float_array(path, key, arrays[key])
+    shape = tuple(array.shape)
+    if shape in ((w_dim,), (1, w_dim)):
+        return np.ascontiguousarray(np.broadcast_to(array.reshape(1, 1, w_dim), (1, num_ws, w_dim)))
+    if shape == (num_ws, w_dim):
+        return array[None].copy()
+    if len(shape) == 3 and shape[1:] == (num_ws, w_dim) and shape[0] >= 1:
+        return np.ascontiguousarray(array)
+    raise LatentFileError(f'{path}{f" [{key}]" if key else ""}: shape {list(shape)}; expected [{w_dim}], [{num_ws}, {w_dim}] '
+        f'or [N, {num_ws}, {w_dim}] (W or W+ for a network with num_ws = {num_ws}, w_dim = {w_dim})')
+
+
+def save_latents(path: str, ws: np.ndarray) -> str:
+    """W+ [1, num_ws, w_dim] (or [num_ws, w_dim]) as NVIDIA's projector writes it: .npz with `w` [1, num_ws, w_dim] float32."""
+    ws = np.asarray(ws, dtype=np.float32)
+    if ws.ndim == 2:
+        ws = ws[None]
+    if ws.ndim != 3 or not np.isfinite(ws).all():
+        raise LatentFileError(f'{path}: latents of shape {list(ws.shape)}; expected finite [1, num_ws, w_dim]')
+    if not str(path).lower().endswith('.npz'):
+        raise LatentFileError(f'{path}: W+ is written as .npz (key w, as NVIDIA\'s projector); expected a name ending in .npz')
+    return atomic_write(path, lambda f: np.savez(f, w=ws))
+
+# ----------------------------------------------------------------------------
+# Direction sets.
+
+
+def load_directions(path: str, w_dim: int) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None, np.ndarray | None, str]:
+    """(unit vectors [K, w_dim], names, sigmas [K] or None, values [K] or None, kind) of a direction file. Spreads
+    not stored in the file are measured by the caller (sg3.directions.with_spreads)."""
+    arrays = _read_arrays(path)
+    sigmas = values = None
+    kind = 'file'
+    if '' in arrays or 'directions' in arrays:
+        key = '' if '' in arrays else 'directions'
+        vectors = _float_array(path, key, arrays[key])
+        if vectors.ndim == 1:
+            vectors = vectors[None]
+        if vectors.ndim != 2 or vectors.shape[1] != w_dim or vectors.shape[0] < 1:
+            raise LatentFileError(f'{path}{f" [{key}]" if key else ""}: shape {list(arrays[key].shape)}; expected [K, {w_dim}] '
+                f'or [{w_dim}] (directions in W for w_dim = {w_dim})')
+        names = _names(path, arrays.get('names'), len(vectors))
+        sigmas = _optional(path, arrays, 'sigmas', len(vectors))
+        values = _optional(path, arrays, 'values', len(vectors))
+        if 'kind' in arrays and str(arrays['kind']) in DIRECTION_KINDS:
+            kind = str(arrays['kind'])
+    else:
+        rows = []
+        for name, array in arrays.items():
+            array = _float_array(path, name, array)
+            if array.shape not in ((w_dim,), (1, w_dim)):
+                raise LatentFileError(f'{path} [{name}]: shape {list(array.shape)}; expected [{w_dim}] or [1, {w_dim}] '
+                    f'(one named direction per array), or an array named directions [K, {w_dim}]')
+            rows.append(array.reshape(w_dim))
+        if not rows:
+            raise LatentFileError(f'{path}: no arrays; expected directions [K, {w_dim}] or named [{w_dim}] arrays')
+        vectors, names = np.stack(rows), tuple(arrays)
+    norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    if (norms == 0).any():
+        raise LatentFileError(f'{path}: direction {names[int(np.flatnonzero(norms == 0)[0])]!r} is all zeros; expected non-zero vectors')
+    if sigmas is not None and not (sigmas > 0).all():
+        raise LatentFileError(f'{path} [sigmas]: expected positive spreads')
+    return (vectors / norms[:, None]).astype(np.float32), names, sigmas, values, kind
+
+
+def _names(path: str, array: np.ndarray | None, count: int) -> tuple[str, ...]:
+    if array is None:
+        return tuple(f'd{i}' for i in range(count))
+    if array.dtype.kind != 'U' or array.shape != (count,):
+        raise LatentFileError(f'{path} [names]: {array.dtype} {list(array.shape)}; expected {count} strings')
+    return tuple(str(n) for n in array)
+
+
+def _optional(path: str, arrays: dict, key: str, count: int) -> np.ndarray | None:
+    if key not in arrays:
+        return None
+    array = _float_array(path, key, arrays[key])
+    if array.shape != (count,):
+        raise LatentFileError(f'{path} [{key}]: shape {list(array.shape)}; expected [{count}] (one per direction)')
+    return array
+
+
+def save_directions(path: str, directions: DirectionSet, names: tuple[str, ...] | None = None) -> str:
+    """Our .npz: directions, sigmas, names (renamed by `names` where given), values and kind."""
+    if not str(path).lower().endswith('.npz'):
+        raise LatentFileError(f'{path}: direction sets are written as .npz; expected a name ending in .npz')
+    names = tuple(directions.names) if names is None else tuple(names) + tuple(directions.names[len(names):])
+    arrays = dict(directions=directions.vectors.astype(np.float32), sigmas=directions.sigmas.astype(np.float32),
+        names=np.array(names[:len(directions)], dtype=str), kind=np.array(directions.kind))
+    if directions.values is not None:
+        arrays['values'] = np.asarray(directions.values, dtype=np.float64)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def read_cached_pca(path: str, w_dim: int) -> DirectionSet | None:
+    """The PCA a cache file holds, or None if it is unreadable or not a PCA of this w_dim (then it is recomputed)."""
+    try:
+        vectors, names, sigmas, values, kind = load_directions(path, w_dim)
+    except (LatentFileError, DirectionsError):
+        return None
+    if kind != 'pca' or sigmas is None:
+        return None
+    return DirectionSet(vectors=vectors, sigmas=sigmas, names=names, values=values, kind='pca')
+
+
+def direction_set(path: str, G: Any, samples: np.ndarray | None = None) -> DirectionSet:
+    """A direction file as a DirectionSet for G: its spreads from the file, else measured on W samples."""
+    from sg3 import directions as dirs
+    vectors, names, sigmas, values, kind = load_directions(path, G.w_dim)
+    if sigmas is not None:
+        return DirectionSet(vectors=vectors, sigmas=sigmas, names=names, values=values, kind=kind)
+    return dirs.with_spreads(vectors, names, kind, G, values=values, samples=samples)
