@@ -244,3 +244,28 @@ def test_without_a_display_tk_says_how_to_run_it(tmp_path, monkeypatch):
 def test_key_names():
     assert [app_mod.key_name(k) for k in ('Right', 'space', 'ISO_Left_Tab', 'q', 'S', '1', 'F1', 'Shift_L')] == \
         ['RIGHT', 'SPACE', 'TAB', 'Q', 'S', '1', 'F1', None]
+
+
+def test_sections_open_as_left_at_the_last_run(xdisplay, tmp_path):
+    from viz.core import settings as settings_mod
+    opened = lambda app: {title for title, body in app.bodies.items() if body.winfo_manager()}   # noqa: E731
+    app = open_app(tmp_path)
+    try:
+        pump(app, lambda: True)
+        assert opened(app) == set(settings_mod.DEFAULT_OPEN_SECTIONS) & set(app.bodies) and 'Spectrum' not in opened(app)
+        first = sorted(opened(app))[0]
+        app.headers[first].invoke()                             # Close one, open another, by pressing their headers.
+        app.headers['Spectrum'].invoke()
+        pump(app, lambda: True)
+        expected = (set(settings_mod.DEFAULT_OPEN_SECTIONS) & set(app.bodies)) - {first} | {'Spectrum'}
+        assert opened(app) == expected
+    finally:
+        app.close()
+    saved, _problem = settings_mod.load_settings(tmp_path / 'config')
+    assert set(saved.open_sections) == expected
+    app = open_app(tmp_path)
+    try:
+        pump(app, lambda: True)
+        assert opened(app) == expected and app.headers['Spectrum'].cget('text').startswith('\u25be')
+    finally:
+        app.close()
