@@ -70,6 +70,23 @@ def margins(result: RenderResult | None) -> tuple[float, float, float, float]:
     return (0.0, 0.0, 0.0, 0.0)
 
 
+def inset(area: tuple[float, float, float, float], room: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The area (x, y, w, h) less the margins (left, top, right, bottom), never below one unit."""
+    x, y, w, h = area
+    left, top, right, bottom = room
+    return (x + left, y + top, max(w - left - right, 1.0), max(h - top - bottom, 1.0))
+
+
+def readout_panels(result: RenderResult | None) -> tuple[tuple[str, int, int, int, int], ...]:
+    """(title, x, y, width, height) of the pictures the image of `result` is made of (the side-by-side heatmap), for a
+    pixel readout in the panel under the pointer; () for a single picture."""
+    analysis = result.analysis if result is not None else None
+    view = analysis.equivariance if analysis is not None else None
+    if view is None or len(view.panels) < 2:
+        return ()
+    return tuple((TITLES.get(p.name, 'colour bar'), p.x, p.y, p.width, p.height) for p in view.panels)
+
+
 def picture_labels(result: RenderResult | None, zoom: float, measure: Measure, font_size: float) -> tuple[list[Label], list[Mark]]:
     """The labels and marks of the analysis picture of `result` shown at `zoom` (screen pixels per picture pixel)."""
     analysis = result.analysis if result is not None else None

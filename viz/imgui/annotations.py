@@ -16,7 +16,7 @@ from typing import Callable
 import imgui
 
 from viz.core import figure_labels
-from viz.core.figure_labels import Label, Mark
+from viz.core.figure_labels import Label, Mark, inset
 from viz.protocol import RenderResult
 
 Rect = tuple[float, float, float, float]
@@ -25,13 +25,6 @@ Rect = tuple[float, float, float, float]
 def margins(result: RenderResult | None, font_size: float) -> tuple[float, float, float, float]:
     """Room (left, top, right, bottom) in screen units the picture of `result` leaves for its text."""
     return tuple(v * font_size for v in figure_labels.margins(result))  # type: ignore[return-value]
-
-
-def inset(area: Rect, room: tuple[float, float, float, float]) -> Rect:
-    """The area (x, y, w, h) less the margins (left, top, right, bottom), never below one unit."""
-    x, y, w, h = area
-    left, top, right, bottom = room
-    return (x + left, y + top, max(w - left - right, 1.0), max(h - top - bottom, 1.0))
 
 
 def measure(text: str) -> float:

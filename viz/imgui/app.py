@@ -216,11 +216,7 @@ class Visualizer:
 
     def _panels(self) -> tuple[tuple[str, int, int, int, int], ...]:
         """(title, x, y, width, height) of the pictures the shown image is made of (the side-by-side heatmap), else ()."""
-        result = self.core.shown_result
-        view = result.analysis.equivariance if result is not None and result.analysis is not None else None
-        if view is None or len(view.panels) < 2:
-            return ()
-        return tuple((figure_labels.TITLES.get(p.name, 'colour bar'), p.x, p.y, p.width, p.height) for p in view.panels)
+        return figure_labels.readout_panels(self.core.shown_result)
 
     def _output_span(self) -> int | None:
         """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
