@@ -147,5 +147,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def exit_now(code: int) -> None:
+    """Leave at once once the window is closed and the settings are saved: the render thread may still be inside a long
+    operation that ignores its cancel flag (interpreter shutdown would wait for it, or abort under it), and tearing torch
+    down takes seconds of its own. An open system file dialog is closed first."""
+    from viz.core import native_dialog
+    native_dialog.close_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_now(main())

@@ -38,7 +38,7 @@ class NetworkInfo:
     key:                    str|None        # The key the generator was taken from; None for a bare network or our format.
     training_set_kwargs:    dict|None       # The snapshot's training-set facts (path, resolution, use_labels, xflip...).
     init_kwargs:            dict            # The generator's constructor arguments, plain JSON-able values.
-    path:                   str = ''        # The local file that was read (the cached download for a URL).
+    path:                   str = ''        # The local file that was read (the cached download for a URL; '' for a built-in).
 
     def describe(self) -> list[str]:
         """Human-readable lines for the GUI and `python -m sg3 info`."""
@@ -67,17 +67,24 @@ class LoadedNetwork:
 #----------------------------------------------------------------------------
 
 def load_network(
-    source:     str,                        # Path (str or PathLike) to an NVIDIA pickle or our .safetensors file, or an http(s) URL.
+    source:     str,                        # Path (str or PathLike) to an NVIDIA pickle or our .safetensors file, an http(s) URL, or builtin:NAME.
     key:        str|None = None,            # Snapshot key to take the generator from; None = 'G_ema', else 'G'.
     cache_dir:  str|None = None,            # Download folder for URLs; None = $SG3_CACHE_DIR or ~/.cache/sg3-viz/downloads.
     progress:   ProgressCallback|None = None,   # Called with (bytes done, bytes total or None) while downloading.
     cancel:     CancelCallback|None = None, # Polled while downloading; True stops with DownloadCancelled (sg3.download).
 ) -> LoadedNetwork:
-    """Load a generator without executing anything from the file. Raises CheckpointError for bad input."""
+    """Load a generator without executing anything from the file (or build the built-in demo `builtin:NAME`). Raises
+    CheckpointError for bad input."""
+    from sg3.builtin import build_builtin, is_builtin
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if not isinstance(source, str) or not source:
         raise CheckpointError(f'network source must be a non-empty path or URL string, got {source!r}')
+    if is_builtin(source):
+        if key is not None:
+            raise CheckpointError(f'{source}: a built-in network is one generator; key={key!r} does not apply (pass key=None)')
+        G = build_builtin(source)
+        return _loaded(source, G, '', dict(keys=(), key=None, training_set_kwargs=None, init_kwargs=G.init_kwargs))
     if not is_url(source):
         return _load_file(source, os.path.expanduser(source), key)
     path = download(source, cache_dir=cache_dir, progress=progress, cancel=cancel)
@@ -97,6 +104,10 @@ def _load_file(source: str, path: str, key: str|None) -> LoadedNetwork:
             'expected an NVIDIA network pickle (.pkl) or our .safetensors format, which record how to build the generator')
     else:
         G, extra = _load_pickle(path, source, key)
+    return _loaded(source, G, os.path.abspath(path), extra)
+
+def _loaded(source: str, G: torch.nn.Module, path: str, extra: dict) -> LoadedNetwork:
+    """G (eval mode, no gradients) with its NetworkInfo; `extra` holds the fields that depend on the file."""
     G.eval().requires_grad_(False)
     info = NetworkInfo(
         source              = source,
@@ -108,7 +119,7 @@ def _load_file(source: str, path: str, key: str|None) -> LoadedNetwork:
         w_dim               = int(G.w_dim),
         num_ws              = int(G.num_ws),
         num_params          = sum(param.numel() for param in G.parameters()),
-        path                = os.path.abspath(path),
+        path                = path,
         **extra,
     )
     return LoadedNetwork(G=G, info=info)

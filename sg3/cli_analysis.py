@@ -81,9 +81,9 @@ def run_equivariance(args: argparse.Namespace) -> int:
     G = sg3.load_generator(args.network, device=args.device)
     equivariance.input_transform(G)                                             # Fail before any work for StyleGAN2.
 
-    bar = ProgressBar(args.num, label='equivariance')
-    metrics = equivariance.compute_metrics(G, num_samples=args.num, seed=args.seed, kinds=kinds, batch_size=args.batch,
-        progress=lambda done, _total: bar.update(done))
+    with ProgressBar(args.num, label='equivariance') as bar:                   # Ends its line if the work fails.
+        metrics = equivariance.compute_metrics(G, num_samples=args.num, seed=args.seed, kinds=kinds, batch_size=args.batch,
+            progress=lambda done, _total: bar.update(done))
 
     # Print the table.
     res = int(G.img_resolution)
@@ -118,10 +118,10 @@ def run_spectra(args: argparse.Namespace) -> int:
     G = sg3.load_generator(args.network, device=args.device)
     spectra.layer_design(G, args.layer)                                         # Fail before any work for unknown layers.
 
-    bar = ProgressBar(args.num, label='spectra')
-    spectrum, design = spectra.average_layer_spectrum(G, args.layer, range(args.seed, args.seed + args.num), beta=args.beta,
-        interp=args.interp, channel=args.channel, truncation_psi=args.trunc, noise_mode=args.noise_mode,
-        progress=lambda done, _total: bar.update(done))
+    with ProgressBar(args.num, label='spectra') as bar:
+        spectrum, design = spectra.average_layer_spectrum(G, args.layer, range(args.seed, args.seed + args.num), beta=args.beta,
+            interp=args.interp, channel=args.channel, truncation_psi=args.trunc, noise_mode=args.noise_mode,
+            progress=lambda done, _total: bar.update(done))
 
     # Write the figure and the arrays.
     os.makedirs(args.outdir, exist_ok=True)

@@ -82,13 +82,19 @@ def run(args: argparse.Namespace) -> int:
     os.makedirs(args.outdir, exist_ok=True)
 
     # Generate one image per seed.
-    progress = ProgressBar(len(seeds), label='generate')
-    with torch.no_grad():
+    written = []
+    with torch.no_grad(), ProgressBar(len(seeds), label='generate') as progress:
         for seed in seeds:
             z, c = seed_latent(seed, G.z_dim, G.c_dim, args.class_idx)
             img = G(z.to(device), c.to(device), truncation_psi=args.trunc, truncation_cutoff=args.trunc_cutoff, noise_mode=args.noise_mode)
-            Image.fromarray(to_uint8(img[0])).save(os.path.join(args.outdir, f'seed{seed:04d}.png'))
+            written.append(os.path.join(args.outdir, f'seed{seed:04d}.png'))
+            Image.fromarray(to_uint8(img[0])).save(written[-1])
             progress.update()
+
+    # List what was written.
+    print(f'Wrote {len(written)} image{"s" if len(written) != 1 else ""}:')
+    for path in written:
+        print(f'  {path}')
     return 0
 
 #----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ WINDOW = (1280, 800)
 KEYS = ['Right', 'Left', 'Up', 'Down', 'space', 'r', 'f', '1', 'Tab', 'h', 'F1', 'Escape', 's', 'shift+s', 'Return',
     'BackSpace', 'a', '5', 'minus', 'period', 'ctrl+a', 'Delete', 'Home', 'End', 'Page_Down', 'Page_Up']
 TYPED = ['7', '0.5', '-3', '1e9', 'abc', '', '99999999999', 'nan', '../x']
-EXCLUDED = ('Present (F11)', 'Network/##source', 'Network/Browse folder', 'Capture/##folder', 'Key##network')  # Leave the window, or the network and folders, as they are.
+EXCLUDED = ('Present (F11)', 'Network/##source', 'Network/Open...', 'Network/System dialog...', 'Network/##published', 'Capture/##folder', 'Key##network')  # Leave the window, the network and folders as they are; download nothing.
 TARGETS = ('Network/sg3-t', 'Network/sg3-r', 'Network/sg2', 'Equivariance/Compute EQ metrics##eqmetrics', 'Spectrum/Show spectrum##spectrum',
     'Spectrum/Average over K seeds##spectrumaverage', 'Spectrum/Save .npz##spectrum', 'Equivariance/EQ-T##eqmode', 'Equivariance/Off##eqmode',
     'Layers/output##layer', 'Latent/##anim', 'Input transform/Animate##rotate')

@@ -9,11 +9,13 @@ import os
 import pathlib
 import pickle
 import pickletools
+import stat
 
 import numpy as np
 import pytest
 import torch
 
+import sg3
 from sg3 import checkpoint, cli_checkpoint
 from sg3.errors import CheckpointError
 from tests.sg3 import pickle_writer
@@ -285,6 +287,31 @@ def test_cli_convert_and_info(small_snapshot, tmp_path, capsys):
     assert run_cli('convert', path, str(tmp_path / 'out.pkl')) == 2
     assert 'must end in .safetensors' in capsys.readouterr().err
     assert not (tmp_path / 'out.pkl').exists()
+
+def test_cli_info_and_convert_take_builtins_refuse_to_overwrite_and_write_readable_files(tmp_path, capsys):
+    assert run_cli('info', 'builtin:sg3-t') == 0
+    out = capsys.readouterr().out
+    assert 'Source: builtin:sg3-t' in out and 'Architecture: StyleGAN3-T' in out and 'Resolution: 256 x 256' in out
+    output = tmp_path / 'demo.safetensors'
+    old_mask = os.umask(0o022)
+    try:
+        assert run_cli('convert', 'builtin:sg3-r', str(output)) == 0
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644                         # 0666 less the umask, not private.
+    assert_same_outputs(checkpoint.load_network(str(output)).G, sg3.load_generator('builtin:sg3-r'))
+    assert checkpoint.load_network('builtin:sg3-r').info.init_kwargs == checkpoint.load_network(str(output)).info.init_kwargs
+    capsys.readouterr()
+    before = output.read_bytes()
+    assert run_cli('convert', 'builtin:sg2', str(output)) == 2                   # Exists: refused, left as it was.
+    assert f'{output} exists; pass --force to replace it' in capsys.readouterr().err and output.read_bytes() == before
+    assert run_cli('convert', 'builtin:sg2', str(output), '--force') == 0
+    assert checkpoint.load_network(str(output)).info.architecture == 'stylegan2'
+    assert sorted(os.listdir(tmp_path)) == ['demo.safetensors']                 # No temporary file left.
+    assert run_cli('info', 'builtin:sg3-t', '--key', 'G') == 2
+    assert 'a built-in network is one generator' in capsys.readouterr().err
+    assert run_cli('info', 'builtin:nope') == 2
+    assert "unknown built-in network 'builtin:nope'" in capsys.readouterr().err
 
 def test_our_format_errors(tmp_path, small_snapshot):
     import safetensors.torch

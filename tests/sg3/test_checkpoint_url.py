@@ -1,7 +1,9 @@
 """Loading networks from http(s) URLs: a local HTTP server on 127.0.0.1 serves good, missing and
 interrupted downloads; the cache keeps only complete files and is reused."""
 
+import argparse
 import http.server
+import io
 import os
 import socket
 import threading
@@ -9,8 +11,9 @@ import threading
 import pytest
 import torch
 
-from sg3 import checkpoint
+from sg3 import checkpoint, cli_checkpoint
 from sg3.errors import CheckpointError
+from sg3.progress import ProgressBar
 from tests.sg3 import pickle_writer
 
 #----------------------------------------------------------------------------
@@ -101,6 +104,27 @@ def test_interrupted_download_keeps_nothing(tmp_path, server):
     with pytest.raises(CheckpointError, match=rf'^{url}/cut.pkl: the download was interrupted .*nothing was kept, try again'):
         checkpoint.load_network(f'{url}/cut.pkl', cache_dir=str(cache))
     assert os.listdir(cache) == []
+
+def test_cli_ends_the_progress_line_before_the_error(tmp_path, server, capsys, monkeypatch):
+    url, _ = server
+    monkeypatch.setenv('SG3_CACHE_DIR', str(tmp_path / 'cache'))
+    assert cli_checkpoint.run_info(argparse.Namespace(source=f'{url}/cut.pkl', key=None)) == 2
+    err = capsys.readouterr().err
+    assert '\rDownloading: ' in err and '\nerror: ' in err and err.endswith('nothing was kept, try again\n')
+    assert all('error:' not in line or line.startswith('error:') for line in err.split('\n'))
+
+def test_progress_bar_ends_its_line_when_the_work_stops_early():
+    stream = io.StringIO()
+    with pytest.raises(CheckpointError):
+        with ProgressBar(3, label='work', stream=stream) as bar:
+            bar.update()
+            raise CheckpointError('stopped')
+    assert stream.getvalue().startswith('\rwork [') and stream.getvalue().endswith(' left\n')
+    stream = io.StringIO()
+    with ProgressBar(2, label='work', stream=stream) as bar:
+        bar.update()
+        bar.update()
+    assert stream.getvalue().count('\n') == 1 and stream.getvalue().endswith('\n')   # Finished: one newline, not two.
 
 def test_offline(tmp_path):
     with socket.socket() as sock: # A port that nothing listens on.

@@ -59,3 +59,9 @@ def test_generate_bad_arguments_exit_with_a_clear_message(tmp_path, capsys, argv
     rc = main(['generate', '--outdir', str(tmp_path / 'out'), *argv])
     assert rc == 2
     assert message in capsys.readouterr().err
+
+def test_generate_lists_the_files_it_wrote(tmp_path, capsys):
+    assert main(['generate', '--network', 'builtin:sg2', '--seeds', '5,7', '--device', 'cpu', '--outdir', str(tmp_path / 'out')]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3:] == ['Wrote 2 images:', f'  {tmp_path / "out" / "seed0005.png"}', f'  {tmp_path / "out" / "seed0007.png"}']
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['seed0005.png', 'seed0007.png']

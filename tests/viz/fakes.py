@@ -77,7 +77,7 @@ class FakeWorker:
         self.render_cancels += 1
         return True
 
-    def close(self) -> None:
+    def close(self, timeout: float = 1.0) -> None:
         self.closed = True
 
     # ------------------------------------------------------------------------

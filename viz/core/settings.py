@@ -22,6 +22,7 @@ APP_NAME = 'sg3-viz'
 CONFIG_DIR_ENV = 'SG3_VIZ_CONFIG_DIR'
 SETTINGS_FILE = 'settings.json'
 MAX_RECENT = 20
+MAX_RECENT_FOLDERS = 8
 MAX_SETTINGS_BYTES = 1 << 20                    # A larger settings file is ignored unread.
 DEFAULT_OPEN_SECTIONS = ('Network', 'Latent', 'Input transform')  # Pane sections open on a first start.
 
@@ -42,7 +43,8 @@ def config_dir() -> pathlib.Path:
 class Settings:
     recent: tuple[str, ...] = ()                # Recently loaded networks, newest first.
     capture_dir: str | None = None              # Where captures go; None = ./captures.
-    browse_dir: str | None = None               # Folder the network widget lists; None = none.
+    browse_dir: str | None = None               # Folder the file browser shows; None = the working folder.
+    recent_folders: tuple[str, ...] = ()        # Folders files were opened from in the browser, newest first.
     fps_limit: float = 60.0                     # GUI frame-rate cap.
     vsync: bool = False                         # Sync buffer swaps to the display.
     window_width: int = 1600                    # Last window size, in screen coordinates.
@@ -53,7 +55,7 @@ class Settings:
     open_sections: tuple[str, ...] = DEFAULT_OPEN_SECTIONS  # Titles of the pane sections left open.
 
     def __post_init__(self) -> None:
-        for name in ('recent', 'open_sections'):
+        for name in ('recent', 'recent_folders', 'open_sections'):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(s, str) for s in value):
                 raise ValueError(f'Settings.{name} = {value!r}: expected a list of strings')
@@ -80,9 +82,14 @@ class Settings:
         recent = (source,) + tuple(s for s in self.recent if s != source)
         return dataclasses.replace(self, recent=recent[:MAX_RECENT])
 
+    def with_recent_folder(self, folder: str) -> 'Settings':
+        """A copy with `folder` moved to the front of the recent folders."""
+        folders = (folder,) + tuple(f for f in self.recent_folders if f != folder)
+        return dataclasses.replace(self, recent_folders=folders[:MAX_RECENT_FOLDERS])
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d['recent'], d['open_sections'] = list(self.recent), list(self.open_sections)
+        d['recent'], d['recent_folders'], d['open_sections'] = list(self.recent), list(self.recent_folders), list(self.open_sections)
         return d
 
     @staticmethod
@@ -91,7 +98,7 @@ class Settings:
             raise ValueError(f'settings: expected a JSON object, got {type(d).__name__}')
         names = {f.name for f in dataclasses.fields(Settings)}
         kwargs = {k: v for k, v in d.items() if k in names}   # Unknown keys (from other versions) are ignored.
-        for name in ('recent', 'open_sections'):
+        for name in ('recent', 'recent_folders', 'open_sections'):
             if isinstance(kwargs.get(name), list):
                 kwargs[name] = tuple(kwargs[name])
         return Settings(**kwargs)

@@ -46,12 +46,18 @@ MOUSE_HELP: tuple[tuple[str, str], ...] = (
     ('Right-drag on the image', 'Translate the input (with Ctrl: rotate)'),
     ('Drop a file on the window', 'Open a network (.pkl / .safetensors), a session or a timeline (.json)'),
 )
+OPEN_HELP: tuple[tuple[str, str], ...] = (      # How to open a network, for the help popup.
+    ('Network box + Enter', 'Open a network: a file path, an http(s) URL or builtin:NAME'),
+    ('Open... (Network section)', 'Browse folders for networks, sessions and timelines: type a path + Enter, or arrows + Enter'),
+    ('System dialog...', "The desktop's own file dialog (zenity or kdialog), where there is one"),
+    ("NVIDIA's published networks...", 'Download a trained StyleGAN3 / StyleGAN2 network into the cache and open it'),
+)
 
 
 def help_rows() -> list[tuple[str, str]]:
     """(keys, description) rows for the help popup and the README, duplicates folded."""
     rows = [(s.keys_text, s.description) for s in SHORTCUTS if s.keys_text]
-    return rows + list(MOUSE_HELP)
+    return rows + list(MOUSE_HELP) + list(OPEN_HELP)
 
 
 def help_markdown() -> str:

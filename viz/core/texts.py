@@ -162,6 +162,21 @@ def stats_lines(stats: LayerStats | None, state: LayersController.State) -> list
 
 SOURCE_HELP = 'File path, http(s) URL or builtin:NAME; press Enter to load. You can also drop a file on the window.'
 KEY_HELP = 'Which generator inside the file (e.g. G_ema); empty = the default. Press Enter.'
+UNTRAINED_LABEL = '(untrained demos)'
+UNTRAINED_HELP = ('The built-in networks have random weights: their images are colour blobs by design, for exploring the '
+    "controls and the analysis; open a trained network (Open..., NVIDIA's published networks) for real images.")
+OPEN_HELP = 'Browse folders for networks (.pkl, .safetensors), sessions and timelines (.json)'
+SYSTEM_DIALOG_HELP = "The desktop's own file dialog; the window keeps running while it is open"
+RECENT_PLACEHOLDER = 'Recent networks...'
+PUBLISHED_PLACEHOLDER = "NVIDIA's published networks..."
+PUBLISHED_HELP = ('Trained StyleGAN3 and StyleGAN2 networks NVIDIA published: a click downloads one into the cache, with '
+    'progress, and opens it (from then on it opens from the cache)')
+
+
+def published_help(net) -> str:
+    """A published network's tooltip: its file, URL and size where known."""
+    size = f'{net.size_mb:.0f} MB' if net.size_mb else 'size not published'
+    return f'{net.file}\n{net.url}\n{size}'
 
 
 def network_status(core: 'ViewCore') -> list[tuple[str, str]]:
@@ -176,6 +191,8 @@ def network_status(core: 'ViewCore') -> list[tuple[str, str]]:
         lines.append((f'Cannot load: {result.error}', 'error'))
     if result.network is not None:
         lines += [(line, 'plain') for line in result.network.description]
+        if result.network.source.startswith('builtin:'):
+            lines.append((f'Untrained demo: {UNTRAINED_HELP}', 'dim'))
     return lines
 
 # ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ ERROR_SECONDS = 30.0                            # How long an error message stay
 INFO_SECONDS = 8.0                              # How long an info message stays in the status bar.
 HISTORY = 240                                   # Render times and PSNR values kept for the plots.
 MAX_MESSAGE = 1000                              # Characters of a message shown; longer ones are cut.
+QUIT_WAIT_S = 0.1                               # How long a front end that quits waits for a render to reach a cancel point.
 
 
 class Worker(Protocol):
@@ -50,7 +51,7 @@ class Worker(Protocol):
     def cancel(self, command_id: int) -> None: ...
     def poll_commands(self) -> list[CommandStatus]: ...
     def cancel_render(self) -> bool: ...
-    def close(self) -> None: ...
+    def close(self, timeout: float = 1.0) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,7 +249,13 @@ class ViewCore(TimelineActions):
         self.controllers['transform'].reset_transform()  # type: ignore[attr-defined]
 
     def open(self, source: str) -> None:
-        self.network.load(source)
+        """Open what the file browser picked: a network (path, URL, builtin:NAME), or a session or timeline (.json); the
+        folder of a local file becomes a recent folder."""
+        if not isinstance(source, str):
+            raise ActionError(f'open {source!r}: expected a file path, an http(s) URL or builtin:NAME')
+        self.drop([source])
+        if paths.probe(source).kind == 'file':
+            self.settings = self.settings.with_recent_folder(str(pathlib.Path(source).expanduser().resolve().parent))
 
     def set_session_path(self, path: str) -> None:
         self.session_path = paths.name(path, 'session file')
@@ -543,7 +550,8 @@ class ViewCore(TimelineActions):
         except (OSError, ValueError) as e:
             self.show_message(f'Could not save settings in {self.config_dir}: {e}', error=True)
 
-    def close(self, window_size: tuple[int, int] | None = None) -> None:
-        """Stop the worker (it cancels a running render or command) and keep the settings."""
-        self.worker.close()
+    def close(self, window_size: tuple[int, int] | None = None, wait: float = 1.0) -> None:
+        """Keep the settings and stop the worker: it cancels a running render or command, and is waited for at most
+        `wait` seconds (a layer that is slow to reach its next cancel point is left behind: the app is quitting)."""
         self.save_settings(window_size)
+        self.worker.close(timeout=wait)

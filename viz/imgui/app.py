@@ -22,7 +22,7 @@ import imgui
 from gui_utils import imgui_utils, imgui_window
 from gui_utils.presentation import PresentTarget
 from viz.core import figure_labels, settings as settings_mod, shortcuts, texts
-from viz.core.view_core import ViewCore, Worker
+from viz.core.view_core import QUIT_WAIT_S, ViewCore, Worker
 from viz.imgui import annotations, overlays
 from viz.imgui.image_area import ImageArea
 from viz.imgui.views import VIEW_CLASSES
@@ -146,9 +146,13 @@ class Visualizer:
             print('READY', flush=True)
 
     def close(self) -> None:
+        """The window disappears first; then the settings are kept and the worker is stopped (waited for briefly)."""
         self.core.settings = dataclasses.replace(self.core.settings, open_sections=tuple(v.title for v in self.views
             if v.title in self.open_sections))
-        self.core.close(self.window.window_size if self.window.glfw_window is not None else None)
+        size = self.window.window_size if self.window.glfw_window is not None else None
+        if self.window.glfw_window is not None:
+            glfw.hide_window(self.window.glfw_window)
+        self.core.close(size, wait=QUIT_WAIT_S)
         if self.recorder is not None:
             self.recorder.uninstall()
         if self.window.glfw_window is not None:
@@ -290,8 +294,8 @@ class Visualizer:
         view = self.area.draw(area, self.window.framebuffer_scale, self.window.framebuffer_size, warp=warp)
         if view is not None and not self._drew_preview:
             self.annotations.draw(core.shown_result, view[0], self.area.image_size, full, self.window.framebuffer_scale, self.window.font_size)
-        if view is not None and view[:2] != self._last_view:
-            self._last_view = view[:2]
+        if view is not None and view != self._last_view:
+            self._last_view = view             # Rect, clip and zoom: a new image can fill the same rect.
             rect, clip, zoom = view
             self._emit(f'VIEW rect={json.dumps(list(rect))} clip={json.dumps(list(clip))} zoom={zoom:.6g}')
 

@@ -258,6 +258,11 @@ class RenderWorker:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def alive(self) -> bool:
+        """Is the worker thread still running? (After `close`, a render stuck in a long operation.)"""
+        return self._thread.is_alive()
+
     def _check_open(self, method: str) -> None:
         if self._closed:
             raise RuntimeError(f'RenderWorker.{method}: the worker is closed')

@@ -28,7 +28,7 @@ import numpy as np
 
 from gui_utils.presentation import PresentTarget
 from viz.core import settings as settings_mod, shortcuts, texts
-from viz.core.view_core import ViewCore, Worker
+from viz.core.view_core import QUIT_WAIT_S, ViewCore, Worker
 from viz.tk.image_area import ImageArea
 from viz.tk.panels import PANEL_CLASSES
 from viz.tk.panels.app import PerformancePanel
@@ -473,11 +473,13 @@ class TkVisualizer:
             self._tick_id = None
         try:
             size = (self.root.winfo_width(), self.root.winfo_height())
+            self.root.withdraw()                    # The window disappears first.
+            self.root.update_idletasks()
         except tk.TclError:
             size = None
         self.core.settings = dataclasses.replace(self.core.settings, open_sections=tuple(title for title, body in self.bodies.items()
             if body.winfo_manager()))
-        self.core.close(size)
+        self.core.close(size, wait=QUIT_WAIT_S)
         self.waker.close()
         self.area.close()
         try:

@@ -13,7 +13,7 @@ from viz.core.controllers import CONTROLLER_CLASSES
 from viz.core.controllers.analysis import AnalysisController, unavailable_reason
 from viz.core.controllers.latent import DRAG_SEEDS_PER_IMAGE, LatentController
 from viz.core.controllers.layers import LayersController
-from viz.core.controllers.network import NetworkController, list_networks, source_problem
+from viz.core.controllers.network import NetworkController, source_problem
 from viz.core.controllers.performance import PerformanceController, preview_unavailable
 from viz.core.controllers.stylemix import StyleMixController, preset_mask
 from viz.core.controllers.transform import IMAGE_DRAG_DEG_PER_PIXEL, TransformController
@@ -239,12 +239,6 @@ def test_network_load_key_and_browsing(tmp_path):
     assert c.state.key is None
     with pytest.raises(ActionError, match='expected a file path'):
         c.load(None)
-    (tmp_path / 'b.pkl').write_bytes(b'')
-    (tmp_path / 'a.safetensors').write_bytes(b'')
-    (tmp_path / 'notes.txt').write_bytes(b'')
-    files, note = list_networks(str(tmp_path))
-    assert [f.rsplit('/', 1)[1] for f in files] == ['a.safetensors', 'b.pkl'] and note is None
-    assert list_networks(str(tmp_path / 'nope'))[1].startswith('Not a folder')
     assert source_problem(str(tmp_path / 'missing.pkl')).startswith('No such file')
-    assert source_problem(str(tmp_path)).endswith('(Browse).')
+    assert source_problem(str(tmp_path)).endswith('(Open...).')
     assert source_problem('https://example.com/x.pkl') is None

@@ -6,7 +6,6 @@ The equivariance and spectrum views are in test_analysis_views.py."""
 from __future__ import annotations
 
 import json
-import pathlib
 import time
 
 import numpy as np
@@ -15,90 +14,15 @@ from PIL import Image
 
 from tests.viz.fakes import sg2_summary, summary
 from tests.viz.imgui.harness import FONT, assert_every_control_pressed
-from viz.core.controllers.network import list_networks
 from viz.core.view_core import INFO_SECONDS
-from viz.imgui.views import (VIEW_CLASSES, CaptureView, LatentView, LayersView, NetworkView, PerformanceView, SessionView,
+from viz.imgui.views import (VIEW_CLASSES, CaptureView, LatentView, LayersView, PerformanceView, SessionView,
     StyleMixView, TransformView, TruncNoiseView, ViewView)
 from viz.imgui.views.base import Ui
-from viz.protocol import LayerInfo, LayerStats, NetworkArgs, PerformanceArgs, RenderArgs, TransformArgs
+from viz.protocol import LayerInfo, LayerStats, PerformanceArgs, RenderArgs, TransformArgs
 
 
 def state(core, key):
     return core.controllers[key].state
-
-# ----------------------------------------------------------------------------
-# Network.
-
-
-def test_network_typed_path_goes_out_with_an_inline_note_and_the_load_error(gui):
-    core = gui.show(NetworkView()).core
-    assert core.worker.last_args.network == NetworkArgs(source='builtin:sg3-t')
-    gui.type_text('##source', '/no/such/net.pkl')
-    assert core.worker.last_args.network == NetworkArgs(source='/no/such/net.pkl')
-    # The note shows inline, and the request still goes out; the renderer's error shows too.
-    assert gui.shown('No such file: /no/such/net.pkl')
-    gui.deliver(error="network '/no/such/net.pkl': no such file")
-    assert gui.shown("Cannot load: network '/no/such/net.pkl': no such file")
-    # Typed without Enter: nothing happens until Load.
-    gui.type_text('##source', 'builtin:sg3-t', enter=False)
-    assert state(core, 'network').source == '/no/such/net.pkl'
-    gui.click('Load')
-    assert core.worker.last_args.network.source == 'builtin:sg3-t'
-    # A loaded network is described.
-    gui.deliver(network=summary(description=('stylegan3-t, 256x256', '16 ws')))
-    assert gui.shown('16 ws') and not gui.shown('Cannot load')
-
-
-def test_network_builtin_buttons_key_and_loading_text(gui):
-    core = gui.show(NetworkView()).core
-    for name in ('sg2', 'sg3-r', 'sg3-t'):
-        gui.click(name)
-        assert core.worker.last_args.network.source == f'builtin:{name}'
-    gui.type_text('Key##network', 'G')
-    assert core.worker.last_args.network == NetworkArgs(source='builtin:sg3-t', key='G')
-    gui.type_text('Key##network', ' ')
-    assert core.worker.last_args.network.key is None           # Blank = the loader's default.
-    core.worker.post(loading='Loading builtin:sg3-t on cpu...')
-    gui.frame()
-    assert gui.shown('Loading builtin:sg3-t on cpu...')
-
-
-def test_network_recent_list(gui):
-    core = gui.show(NetworkView()).core
-    gui.click('##recent')                                       # Greyed out: nothing else loaded yet.
-    assert not gui.drawn('/data/a.pkl')
-    core.settings = core.settings.with_recent('/data/a.pkl').with_recent('builtin:sg3-t')
-    gui.click('##recent')
-    assert not gui.drawn('builtin:sg3-t')                      # The current network is not offered.
-    gui.click('/data/a.pkl')
-    assert core.worker.last_args.network.source == '/data/a.pkl'
-
-
-def test_network_browse_lists_network_files_and_refreshes(gui, tmp_path):
-    folder = tmp_path / 'nets'
-    folder.mkdir()
-    for name in ('b.pkl', 'a.safetensors', 'notes.txt'):
-        (folder / name).write_bytes(b'x')
-    (folder / 'sub.pkl').mkdir()
-    files, note = list_networks(str(folder))
-    assert [pathlib.Path(f).name for f in files] == ['a.safetensors', 'b.pkl'] and note is None
-    assert list_networks(str(tmp_path / 'missing'))[1].startswith('Not a folder')
-
-    core = gui.show(NetworkView()).core
-    gui.click('Browse folder')
-    gui.type_text('##browse', str(tmp_path / 'missing'), enter=False)
-    assert gui.shown('Not a folder')
-    gui.type_text('##browse', str(folder), enter=False)
-    assert state(core, 'network').browse_dir == str(folder)
-    gui.click_away()
-    assert gui.drawn('a.safetensors') and not gui.drawn('notes.txt')
-    gui.click('b.pkl')
-    assert core.worker.last_args.network.source == str(folder / 'b.pkl')
-    (folder / 'c.pkl').write_bytes(b'x')
-    gui.frame()
-    assert not gui.drawn('c.pkl')                              # Listed once, not every frame ...
-    gui.click('Refresh')
-    assert gui.drawn('c.pkl')                                  # ... until Refresh.
 
 # ----------------------------------------------------------------------------
 # Latent.
@@ -450,19 +374,14 @@ def test_every_view_draws_before_the_first_result(gui):
 
 
 def test_every_control_was_pressed(request, gui, tmp_path):
-    """Every control these views draw (in the states the tests reach) was pressed by one of the tests above."""
+    """Every control these views draw (in the states the tests reach) was pressed by one of the tests above (the network
+    section's: test_network_view.py)."""
     def prepare(gui):
         core = gui.core
-        folder = tmp_path / 'nets'
-        folder.mkdir()
-        (folder / 'b.pkl').write_bytes(b'x')
-        core.settings = core.settings.with_recent('/data/a.pkl')
-        core.act('network', 'set_browse_dir', str(folder))
         core.act('mix', 'set', enabled=True)
         core.act('latent', 'set_class', 1)
         core.act('trunc_noise', 'set', use_cutoff=True, noise_mode='random')
         gui.deliver(network=summary(c_dim=10, num_ws=6, has_noise=True), layers=LAYERS, stats=layer_stats())
-        gui.click('Browse folder')
 
-    assert_every_control_pressed(request, gui, [NetworkView(), LatentView(), StyleMixView(), TruncNoiseView(), TransformView(),
+    assert_every_control_pressed(request, gui, [LatentView(), StyleMixView(), TruncNoiseView(), TransformView(),
         LayersView(), PerformanceView(), CaptureView(), ViewView(), SessionView()], prepare)

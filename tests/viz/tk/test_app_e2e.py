@@ -70,12 +70,12 @@ def test_tk_keys_controls_slider_file_dialog_bad_path_and_clean_exit(xdisplay, x
         assert args_psi.truncation.psi < 0.5
         assert np.abs(truncated.astype(int) - seed42.astype(int)).mean() > 2, 'the image did not change with psi'
 
-        # Open a network through the native file dialog, driven by keystrokes.
+        # Open a network through Tk's file dialog, driven by keystrokes.
         mark = app.mark()
-        xdo('mousemove', '--window', app.wid, *(int(v) for v in centre(app.item('Network/Open...'))))
+        xdo('mousemove', '--window', app.wid, *(int(v) for v in centre(app.item('Network/System dialog...'))))
         xdo('mousedown', 1)
         xdo('mouseup', 1)
-        out = subprocess.run(['xdotool', 'search', '--sync', '--name', '^Open a network$'], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(['xdotool', 'search', '--sync', '--name', '^Open a network, session or timeline$'], capture_output=True, text=True, timeout=60)
         dialog = out.stdout.split()[0]
         xdo('windowfocus', '--sync', dialog)
         xdo('type', '--delay', 10, str(other))

@@ -15,7 +15,9 @@ from PIL import Image
 
 from tests.viz.fakes import sg2_summary, summary
 from tests.viz.tk.harness import assert_every_control_touched
-from viz.core.texts import LAYER_COLUMNS, MODE_LABELS, NO_KEYFRAMES, PREVIEW_LABEL, format_psnr
+from viz.core import published
+from viz.core.texts import (LAYER_COLUMNS, MODE_LABELS, NO_KEYFRAMES, PREVIEW_LABEL, PUBLISHED_PLACEHOLDER, RECENT_PLACEHOLDER,
+    UNTRAINED_LABEL, format_psnr)
 from viz.protocol import (AnalysisResult, CommandStatus, EquivarianceView as EqView, ExportSpectrumCommand, LayerInfo, LayerStats,
     MetricsCommand, NetworkArgs, SpectrumAverageCommand, VideoCommand)
 from viz.tk.panels import (PANEL_CLASSES, CapturePanel, EquivariancePanel, LatentPanel, LayersPanel, NetworkPanel, PerformancePanel,
@@ -61,33 +63,67 @@ def test_network_typed_source_load_button_builtins_key_and_errors(pane):
     assert pane.shown('14 ws') and not pane.shown('Cannot load')
 
 
-def test_network_file_dialog_recent_list_and_folder(pane, tmp_path):
+def files(pane) -> list[str]:
+    return list(pane.widget('files').get(0, 'end'))
+
+
+def pick_row(pane, text: str, event: str = '<ButtonRelease-1>') -> None:
+    """Select a row of the browser's listing and click it (or press a key there)."""
+    widget = pane.widget('files')
+    index = files(pane).index(text)
+    widget.selection_clear(0, 'end')
+    widget.selection_set(index)
+    widget.focus_force()
+    pane.root.update()
+    widget.event_generate(event)
+    pane.frame()
+
+
+def test_network_browser_system_dialog_recent_and_published_lists(pane, tmp_path, monkeypatch):
+    monkeypatch.setenv(published.BASE_ENV, 'http://127.0.0.1:9/files')
     core = pane.show(NetworkPanel).core
-    assert not pane.enabled('recent')                            # Nothing else loaded yet.
+    assert not pane.enabled('recent') and not pane.enabled('folders')    # Nothing else loaded or opened yet.
+    assert pane.shown(UNTRAINED_LABEL)
     folder = tmp_path / 'nets'
-    folder.mkdir()
-    for name in ('b.pkl', 'a.safetensors', 'notes.txt'):
+    (folder / 'sub').mkdir(parents=True)
+    for name in ('b.pkl', 'a.safetensors', 'notes.txt', 'view.json'):
         (folder / name).write_bytes(b'x')
+    # Tk's file dialog: the chosen file opens, and its folder is listed.
     pane.answers.append(str(folder / 'b.pkl'))
-    pane.press('Open...')
+    pane.press('System dialog...')
     which, options = pane.dialogs[-1]
-    assert which == 'open' and ('Networks', '*.pkl *.safetensors') in options['filetypes']
+    assert which == 'open' and ('Networks, sessions, timelines', '*.pkl *.safetensors *.json') in options['filetypes']
     assert last(core).network.source == str(folder / 'b.pkl') and state(core, 'network').browse_dir == str(folder)
-    assert list(pane.widget('files').get(0, 'end')) == ['a.safetensors', 'b.pkl']
-    pane.press('Open...')                                        # Cancelled: nothing changes.
+    assert files(pane) == ['../', 'sub/', 'a.safetensors    (network)', 'b.pkl    (network)', 'view.json    (session / timeline)']
+    pane.press('System dialog...')                               # Cancelled: nothing changes.
     assert last(core).network.source == str(folder / 'b.pkl')
-    pane.select('files', 'a.safetensors')
+    # The listing: a click opens a file, Return on a folder enters it, Up goes back.
+    pick_row(pane, 'a.safetensors    (network)')
     assert last(core).network.source == str(folder / 'a.safetensors')
+    pick_row(pane, 'sub/', '<Return>')
+    assert state(core, 'network').browse_dir == str(folder / 'sub') and files(pane) == ['../']
+    pane.press('Up')
+    assert state(core, 'network').browse_dir == str(folder)
     (folder / 'c.pkl').write_bytes(b'x')
     pane.press('Refresh')
-    assert list(pane.widget('files').get(0, 'end')) == ['a.safetensors', 'b.pkl', 'c.pkl']
+    assert 'c.pkl    (network)' in files(pane)
+    # A typed path: a folder is listed, a missing one is a note.
+    pane.type('browse', 'sub')
+    assert state(core, 'network').browse_dir == str(folder / 'sub')
     pane.type('browse', str(tmp_path / 'missing'))
-    assert pane.shown(f'Not a folder: {tmp_path / "missing"}')
+    assert pane.shown(f'No such file or folder: {tmp_path / "missing"}')
+    # Recent folders (where files were opened from), recent networks, published networks.
+    pane.choose('folders', str(folder))
+    assert state(core, 'network').browse_dir == str(folder)
     core.settings = core.settings.with_recent('/data/x.pkl').with_recent(str(folder / 'a.safetensors'))
     pane.frame()
     assert pane.enabled('recent') and pane.widget('recent').cget('values') == ('/data/x.pkl',)   # Not the current one.
     pane.choose('recent', '/data/x.pkl')
-    assert last(core).network.source == '/data/x.pkl' and pane.text('recent') == 'Recent networks...'
+    assert last(core).network.source == '/data/x.pkl' and pane.text('recent') == RECENT_PLACEHOLDER
+    net = published.published_networks()[2]
+    pane.choose('published', net.label)
+    assert last(core).network.source == 'http://127.0.0.1:9/files/stylegan3-t-ffhqu-256x256.pkl'
+    assert pane.text('published') == PUBLISHED_PLACEHOLDER
 
 # ----------------------------------------------------------------------------
 # Latent, style mixing, truncation and noise.

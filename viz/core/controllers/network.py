@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 from viz.core import paths
@@ -27,23 +26,8 @@ def source_problem(source: str) -> str | None:
     if found.kind == 'missing':
         return f'No such file: {paths.short(text)}'
     if found.kind == 'folder':
-        return f'{paths.short(text)} is a folder; pick a network file in it (Browse).'
+        return f'{paths.short(text)} is a folder; pick a network file in it (Open...).'
     return None
-
-
-def list_networks(folder: str) -> tuple[list[str], str | None]:
-    """Network files (*.pkl, *.safetensors) directly in `folder`, sorted, or an explanation."""
-    if not folder.strip():
-        return [], None
-    found = paths.probe(folder)
-    if found.kind != 'folder':
-        return [], f'Not a folder: {paths.short(folder)}' + (f' ({found.why})' if found.why else '')
-    path = found.path
-    try:
-        names = sorted(e.name for e in os.scandir(path) if e.is_file() and e.name.lower().endswith(NETWORK_SUFFIXES))
-    except OSError as e:
-        return [], f'Cannot list {paths.short(folder)}: {e.strerror or e}'
-    return [str(path / name) for name in names], (None if names else 'No .pkl or .safetensors files here.')
 
 
 class NetworkController(Controller):
@@ -55,7 +39,7 @@ class NetworkController(Controller):
     class State:
         source: str = BUILTINS[0]               # What is requested.
         key: str | None = None                  # Generator inside the file; None = the loader's default.
-        browse_dir: str = ''                    # Folder listed under Browse.
+        browse_dir: str = ''                    # Folder the file browser shows; '' = the working folder.
 
     def load(self, source: str) -> None:
         """Request `source` (a path, URL or builtin:NAME; surrounding blanks are dropped)."""

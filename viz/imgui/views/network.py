@@ -1,5 +1,6 @@
-"""Network section: path / URL / built-in entry, recent list, a browsable folder, load errors and a
-description of the loaded network."""
+"""Network section: path / URL / built-in entry, the file browser (Open...) and the desktop's file dialog, the built-in
+demos, the recent networks, NVIDIA's published networks, the key inside the file, load errors and a description of
+the loaded network."""
 
 from __future__ import annotations
 
@@ -8,9 +9,28 @@ import os
 import imgui
 
 from gui_utils import imgui_utils
-from viz.core.controllers.network import BUILTINS, list_networks, source_problem
-from viz.core.texts import KEY_HELP, SOURCE_HELP, network_status
-from viz.imgui.views.base import DIM_RGBA, TONE_RGBA, WARNING_RGBA, Ui, message
+from viz.core import native_dialog, published
+from viz.core.controllers.network import BUILTINS, source_problem
+from viz.core.texts import (KEY_HELP, OPEN_HELP, PUBLISHED_HELP, PUBLISHED_PLACEHOLDER, RECENT_PLACEHOLDER, SOURCE_HELP,
+    SYSTEM_DIALOG_HELP, UNTRAINED_HELP, UNTRAINED_LABEL, network_status, published_help)
+from viz.imgui.browser import BrowserPopup, key_pressed
+from viz.imgui.views.base import DIM_RGBA, TONE_RGBA, WARNING_RGBA, message
+
+
+def pick(label: str, placeholder: str, items: list[tuple[str, str, str | None]]) -> str | None:
+    """A drop-down of (value, text, tooltip) rows; the value picked this frame, or None. Escape closes it unpicked."""
+    picked = None
+    if imgui.begin_combo(label, placeholder, imgui.COMBO_HEIGHT_LARGE):
+        if key_pressed(imgui.KEY_ESCAPE, False):
+            imgui.close_current_popup()
+        else:
+            for value, text, tip in items:
+                if imgui.selectable(text)[0]:
+                    picked = value
+                if tip:
+                    imgui_utils.tooltip(tip)
+        imgui.end_combo()
+    return picked
 
 
 class NetworkView:
@@ -19,9 +39,12 @@ class NetworkView:
     def __init__(self) -> None:
         self._edit: str | None = None           # Text in the entry, committed with Enter or Load.
         self._shown_source: str | None = None   # The source the entry text was taken from.
-        self._listing: tuple[str, list[str], str | None] | None = None  # (folder, files, note) cache.
+        self.browser = BrowserPopup()
+        self.dialog = native_dialog.NativeDialog()
+        self._dialog_tool = native_dialog.available()   # Looked up once: PATH does not change while the app runs.
+        self._dialog_note: str | None = None
 
-    def draw(self, core, ui: Ui) -> None:
+    def draw(self, core, ui) -> None:
         st = core.network.state
         fs = ui.font_size
         if self._shown_source != st.source:
@@ -35,49 +58,58 @@ class NetworkView:
         problem = source_problem(st.source)
         if problem:
             message(problem, WARNING_RGBA)
-
-        # Built-ins and recent networks.
-        for idx, name in enumerate(BUILTINS):
-            if idx:
-                imgui.same_line()
-            if imgui.button(name.split(':', 1)[1]):
-                core.act('network', 'load', name)
-            imgui_utils.tooltip(f'Load the built-in demo network {name}')
-        recent = [s for s in core.settings.recent if s != st.source]
-        with imgui_utils.grayed_out(not recent, 'No other networks loaded yet'), imgui_utils.item_width(-1):
-            if imgui.begin_combo('##recent', 'Recent networks...'):
-                for source in recent:
-                    if imgui.selectable(source)[0]:
-                        core.act('network', 'load', source)
-                imgui.end_combo()
+        self._draw_open(core)
+        self._draw_lists(core)
         with imgui_utils.item_width(fs * 8):
             entered, key = imgui.input_text('Key##network', st.key or '', flags=imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
         imgui_utils.tooltip(KEY_HELP)
         if entered:
             core.act('network', 'set_key', key)
-        self._draw_browser(core, fs)
         self._draw_status(core)
+        self.browser.draw(core, fs)
 
-    def _draw_browser(self, core, fs: float) -> None:
-        if not imgui.tree_node('Browse folder'):
-            return
-        folder = core.network.state.browse_dir
-        with imgui_utils.item_width(-fs * 4.5):
-            changed, text = imgui.input_text('##browse', folder)
-        if changed:
-            core.act('network', 'set_browse_dir', text)
+    def _draw_open(self, core) -> None:
+        """Open... (the browser), System dialog... (where there is one), and the built-in demos."""
+        if imgui.button('Open...'):
+            self.browser.open()
+        imgui_utils.tooltip(OPEN_HELP)
+        if self._dialog_tool is not None:
+            imgui.same_line()
+            with imgui_utils.grayed_out(self.dialog.running, 'The system file dialog is open'):
+                if imgui.button('System dialog...'):
+                    self._dialog_note = self.dialog.start(self.browser.model.folder(core))
+            imgui_utils.tooltip(SYSTEM_DIALOG_HELP)
+        outcome = self.dialog.poll()
+        if outcome is not None:
+            chosen, self._dialog_note = outcome
+            if chosen:
+                core.act('network', 'set_browse_dir', os.path.dirname(chosen))
+                core.act('app', 'open', chosen)
+        if self._dialog_note:
+            message(self._dialog_note, WARNING_RGBA)
+        for idx, name in enumerate(BUILTINS):
+            if idx:
+                imgui.same_line()
+            if imgui.button(name.split(':', 1)[1]):
+                core.act('network', 'load', name)
+            imgui_utils.tooltip(f'Load the built-in demo network {name}. {UNTRAINED_HELP}')
         imgui.same_line()
-        refresh = imgui.button('Refresh', width=-1)
-        folder = core.network.state.browse_dir
-        if refresh or self._listing is None or self._listing[0] != folder:
-            self._listing = (folder, *list_networks(folder))
-        _folder, files, note = self._listing
-        if note:
-            message(note, DIM_RGBA)
-        for path in files:
-            if imgui.selectable(os.path.basename(path), path == core.network.state.source)[0]:
-                core.act('network', 'load', path)
-        imgui.tree_pop()
+        imgui.text_colored(UNTRAINED_LABEL, *DIM_RGBA)
+        imgui_utils.tooltip(UNTRAINED_HELP)
+
+    @staticmethod
+    def _draw_lists(core) -> None:
+        """The recent networks and NVIDIA's published ones: a pick loads it (a published one is downloaded first)."""
+        st = core.network.state
+        recent = [(s, s, None) for s in core.settings.recent if s != st.source]
+        with imgui_utils.grayed_out(not recent, 'No other networks loaded yet'), imgui_utils.item_width(-1):
+            picked = pick('##recent', RECENT_PLACEHOLDER, recent)
+        nets = [(net.url, f'{net.label}##{net.name}', published_help(net)) for net in published.published_networks()]
+        with imgui_utils.item_width(-1):
+            picked = pick('##published', PUBLISHED_PLACEHOLDER, nets) or picked
+        imgui_utils.tooltip(PUBLISHED_HELP)
+        if picked:
+            core.act('network', 'load', picked)
 
     @staticmethod
     def _draw_status(core) -> None:
