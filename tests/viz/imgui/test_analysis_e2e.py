@@ -159,19 +159,24 @@ def zoomed_labels(app, display, zoom, keys):
     return {key: (*found[key], ink_height(pixels, found[key][1])) for key in keys}
 
 
+def labels_at_1x_and_3x(app, display, keys):
+    """The labels `keys` at zoom 1:1 and, two wheel steps in over the middle of the image, at 3x (as zoomed_labels)."""
+    shortcut(app, '1')
+    at1 = zoomed_labels(app, display, 1, keys)
+    _rect, clip, _zoom = app.last_view()
+    xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
+    xdo('click', 4)
+    xdo('click', 4)
+    return at1, zoomed_labels(app, display, 3, keys)
+
+
 def test_heatmap_titles_and_colour_bar_numbers_are_ui_text_of_one_size_at_any_zoom(xdisplay, xdotool, tiny_network, tmp_path):
     app = start_rendered(tmp_path, tiny_network)
     keys = ('title:reference', 'title:generated', 'title:error', 'colorbar:top', 'colorbar:bottom')
     try:
         click(app, *centre(bring_into_view(app, EQ_MODE)))
         app.wait_for(lambda line: line.startswith('LABEL key="colorbar:top"'), what='the colour bar numbers')
-        shortcut(app, '1')                                      # 1:1, then two wheel steps in: 3x.
-        at1 = zoomed_labels(app, xdisplay, 1, keys)
-        _rect, clip, _zoom = app.last_view()
-        xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
-        xdo('click', 4)
-        xdo('click', 4)
-        at3 = zoomed_labels(app, xdisplay, 3, keys)
+        at1, at3 = labels_at_1x_and_3x(app, xdisplay, keys)
         assert [at3[key][0] for key in keys] == ['Reference', 'Generated', 'Squared error', at1['colorbar:top'][0], '0']
         assert float(at1['colorbar:top'][0]) > 0
         assert [at1[key][0] for key in keys[:3]] == ['Ref.', 'Gen.', 'Sq. error']   # A 64 px panel at 1x: the short titles.
@@ -261,14 +266,9 @@ def test_spectrum_axes_legend_and_profile_plot_axes_are_ui_text_of_one_size_at_a
         for plot in ('Radial mean', '0 deg slice', '45 deg slice'):
             assert sum(key.startswith(f'{plot}:x:') for key in found) >= 3, plot
             assert any(key.startswith(f'{plot}:y:') and text.endswith(' dB') for key, (text, _) in found.items()), plot
-        shortcut(app, '1')                                      # 1:1, then two wheel steps in: 3x.
         keys = ('x:0', 'y:0', f'x:{ticks[-1]:g}', 'x:title', 'legend:nyquist')
-        at1 = zoomed_labels(app, xdisplay, 1, keys)
+        at1, at3 = labels_at_1x_and_3x(app, xdisplay, keys)
         _rect, clip, _zoom = app.last_view()
-        xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
-        xdo('click', 4)
-        xdo('click', 4)
-        at3 = zoomed_labels(app, xdisplay, 3, keys)
         for key in keys:
             (text1, rect1, ink1), (text3, rect3, ink3) = at1[key], at3[key]
             assert text1 == text3 and rect1[2:] != rect3[2:], key                   # The same text, moved with the picture.
