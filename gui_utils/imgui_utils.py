@@ -81,6 +81,45 @@ def tooltip(text: str) -> None:
     if text and imgui.is_item_hovered():
         imgui.set_tooltip(text)
 
+_typing: set[str] = set()           # Sliders being typed into (Ctrl+click): they show their value inside meanwhile.
+
+def slider(
+    label: str,                     # Id of the slider ('##speed'); nothing is shown for it.
+    value: float,                   # Current value.
+    min_value: float,               # Slider range.
+    max_value: float,
+    *,
+    integer: bool = False,          # An integer slider instead of a float one.
+    format: str | None = None,      # printf format of the shown value ('%.2f seeds/s').
+    width: float | None = None,     # Width of slider and value together; None = imgui's current item width.
+    logarithmic: bool = False,      # Logarithmic scale (positive ranges).
+    help: str | None = None,        # Tooltip of the slider.
+    key: str | None = None,         # Names the slider among those of equal label (in other id scopes); None = label.
+) -> tuple[bool, float]:
+    """A slider with its value written beside it, right-aligned, where the grab never covers it (imgui writes it in the
+    middle of the slider, where the grab passes). The space for the value fits the widest of the range's ends and the
+    value, so nothing moves as the value changes. Typing a value (Ctrl+click) shows it inside, as imgui does."""
+    format = format or ('%d' if integer else '%.3f')
+    spacing = imgui.get_style().item_inner_spacing.x
+    text_width = max(imgui.calc_text_size(format % v).x for v in (min_value, max_value, value))
+    total = imgui.calculate_item_width() if width is None else width
+    flags = imgui.SLIDER_FLAGS_LOGARITHMIC if logarithmic else 0
+    key = key or label
+    typing = key in _typing and imgui.get_io().want_text_input
+    with item_width(max(total - text_width - spacing, imgui.get_frame_height() * 2)):
+        with contextlib.nullcontext() if typing else style_color(imgui.COLOR_TEXT, (0.0, 0.0, 0.0, 0.0)):
+            if integer:
+                changed, new = imgui.slider_int(label, int(value), int(min_value), int(max_value), format, flags)
+            else:
+                changed, new = imgui.slider_float(label, float(value), float(min_value), float(max_value), format, flags)
+    (_typing.add if imgui.is_item_active() else _typing.discard)(key)
+    tooltip(help or '')
+    shown = format % new
+    imgui.same_line(spacing=spacing + max(text_width - imgui.calc_text_size(shown).x, 0.0))
+    with scoped_id(f'{label}:value'):
+        imgui.text(shown)
+    return changed, new
+
 def slider_with_reset(
     label: str,                     # Shown after the slider; also the id ('Psi##trunc').
     value: float,                   # Current value.
@@ -90,18 +129,14 @@ def slider_with_reset(
     *,
     integer: bool = False,          # An integer slider instead of a float one.
     format: str | None = None,      # printf format of the shown value.
-    width: float | None = None,     # Width of the slider itself; None = imgui's current item width.
+    width: float | None = None,     # Width of the slider and its value; None = imgui's current item width.
     logarithmic: bool = False,      # Logarithmic scale (positive ranges).
     help: str | None = None,        # Tooltip of the slider.
 ) -> tuple[bool, float]:
-    """A slider followed by a Reset button and the label. Returns (changed, value)."""
-    flags = imgui.SLIDER_FLAGS_LOGARITHMIC if logarithmic else 0
-    with scoped_id(label), item_width(width):
-        if integer:
-            changed, new = imgui.slider_int('##slider', int(value), int(min_value), int(max_value), format or '%d', flags)
-        else:
-            changed, new = imgui.slider_float('##slider', float(value), float(min_value), float(max_value), format or '%.3f', flags)
-        tooltip(help or '')
+    """A slider (its value beside it) followed by a Reset button and the label. Returns (changed, value)."""
+    with scoped_id(label):
+        changed, new = slider('##slider', value, min_value, max_value, integer=integer, format=format, width=width,
+            logarithmic=logarithmic, help=help, key=label)
         imgui.same_line()
         with grayed_out(new == default):
             if imgui.button('Reset'):

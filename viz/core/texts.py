@@ -100,20 +100,6 @@ def spectrum_plots(view: SpectrumView) -> list[tuple[str, np.ndarray, np.ndarray
     return [(name, freqs, np.ascontiguousarray(db, dtype=np.float32), diagonal) for name, freqs, db, diagonal in plots if len(db) >= 2]
 
 
-def marker_positions(view: SpectrumView, freqs: np.ndarray, diagonal: float) -> list[tuple[float, tuple[float, float, float, float]]]:
-    """(fraction of the plot's width, RGBA) of each design marker inside a profile's frequency range."""
-    f0, f1 = float(freqs[0]), float(freqs[-1])
-    found = []
-    for name, _text, rgba in MARKERS:
-        value = getattr(view, name)
-        if value is None or f1 <= f0:
-            continue
-        f = value * (diagonal if name != 'nyquist' else 1.0)
-        if f0 <= f <= f1:
-            found.append(((f - f0) / (f1 - f0), rgba))
-    return found
-
-
 def plot_range_text(view: SpectrumView) -> str:
     low, high = view.db_range
     return (f'Plots: 0 .. {view.nyquist * math.sqrt(2):.4g} cycles per image (radial, 45 deg), '
@@ -146,13 +132,6 @@ def layer_row(info: LayerInfo) -> tuple[str, ...]:
     number = lambda value, fmt: '' if value is None else format(value, fmt)
     return (info.name, str(c), f'{h}x{w}', info.dtype, number(info.sampling_rate, 'g'), number(info.cutoff, '.3g'),
         number(info.stopband, '.3g'), str(info.margin) if info.margin else '')
-
-
-def describe_layer(info: LayerInfo) -> str:
-    """One line of the layer table after the name: shape, dtype, sampling rate and cutoff."""
-    _name, c, size, dtype, s, fc, ft, margin = layer_row(info)
-    parts = [f'{int(c):4d} x {size}', dtype] + [f'{k}={v}' for k, v in (('s', s), ('fc', fc), ('ft', ft)) if v]
-    return '  '.join(parts) + (f'  margin {margin}' if margin else '')
 
 
 def channel_format(view: str, channels: int) -> str:

@@ -21,7 +21,7 @@ import imgui
 
 from gui_utils import imgui_utils, imgui_window
 from gui_utils.presentation import PresentTarget
-from viz.core import settings as settings_mod, shortcuts, texts
+from viz.core import figure_labels, settings as settings_mod, shortcuts, texts
 from viz.core.view_core import QUIT_WAIT_S, ViewCore, Worker
 from viz.imgui import annotations, overlays
 from viz.imgui.image_area import ImageArea
@@ -220,11 +220,7 @@ class Visualizer:
 
     def _panels(self) -> tuple[tuple[str, int, int, int, int], ...]:
         """(title, x, y, width, height) of the pictures the shown image is made of (the side-by-side heatmap), else ()."""
-        result = self.core.shown_result
-        view = result.analysis.equivariance if result is not None and result.analysis is not None else None
-        if view is None or len(view.panels) < 2:
-            return ()
-        return tuple((annotations.TITLES.get(p.name, 'colour bar'), p.x, p.y, p.width, p.height) for p in view.panels)
+        return figure_labels.readout_panels(self.core.shown_result)
 
     def _output_span(self) -> int | None:
         """Width in shown-image pixels of one output image: one panel of the side-by-side heatmap, else None."""
@@ -240,7 +236,7 @@ class Visualizer:
         pane = self._pane_width()
         if pane <= 0:
             return
-        ui = Ui(font_size=self.window.font_size, gui_frame_times=tuple(self._frame_times), image_text=self._image_text())
+        ui = Ui(font_size=self.window.font_size, gui_frame_times=tuple(self._frame_times), image_text=self._image_text(), emit=self._emit)
         imgui.set_next_window_position(0, 0)
         imgui.set_next_window_size(pane, self.window.window_size[1])
         imgui.begin('##controls', flags=_PANE_FLAGS)

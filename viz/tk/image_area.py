@@ -1,5 +1,7 @@
 """The Tk window's image area: the newest image, fit / zoom in whole steps / pan, the mouse over it, and what is
-drawn over it (errors, the loading text, the bf16 preview tag).
+drawn over it (errors, the loading text, the bf16 preview tag, and the analysis pictures' titles, colour-bar numbers,
+axes and legend as Tk labels in the UI font, placed where viz.core.figure_labels says, in margins kept around the
+picture; each reported as a LABEL line when it appears or moves).
 
 The image is drawn with the project's GL helpers (gui_utils.gl_utils: a texture and the image program) in a
 pyopengltk OpenGLFrame. pyopengltk calls `initgl` again on every resize, so one-time set-up is guarded, and it
@@ -18,14 +20,14 @@ import io
 import json
 import sys
 import tkinter as tk
-from tkinter import ttk
+from tkinter import font as tkfont, ttk
 from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 from gui_utils.image_view import MouseZoom
-from viz.core import texts
+from viz.core import figure_labels, texts
 from viz.core.controller import ImageDrag
 
 BACKGROUND = (0.16, 0.16, 0.17)                 # Around the image (the imgui window's clear colour).
@@ -206,6 +208,8 @@ class ImageArea:
             padx=6, pady=4)
         self.loading = tk.Label(self.frame, foreground='#e6e6e6', background=ERROR_COLORS[1], padx=6, pady=4)
         self.tag = tk.Label(self.frame, text=texts.PREVIEW_TAG, foreground=PREVIEW_COLORS[0], background=PREVIEW_COLORS[1], padx=4)
+        self.labels: dict[str, tk.Label] = {}   # The analysis picture's text by figure_labels key.
+        self._logged: dict[str, list[int]] = {}
 
     # ------------------------------------------------------------------------
     # The surface.
@@ -250,8 +254,15 @@ class ImageArea:
     # ------------------------------------------------------------------------
     # Geometry.
 
-    def area(self) -> tuple[int, int, int, int]:
+    def full_area(self) -> tuple[int, int, int, int]:
         return (0, 0, max(self.surface.winfo_width(), 1), max(self.surface.winfo_height(), 1))
+
+    def area(self) -> tuple[int, int, int, int]:
+        """The part of the surface the picture fits into: all of it, less the margins an analysis picture keeps for its
+        titles, numbers and axes."""
+        em = tkfont.nametofont('TkDefaultFont').metrics('linespace')
+        room = tuple(v * em for v in figure_labels.margins(self.core.shown_result))
+        return tuple(round(v) for v in figure_labels.inset(self.full_area(), room))  # type: ignore[return-value]
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -264,7 +275,7 @@ class ImageArea:
     def pixel_text(self) -> str | None:
         if self.image is None or self.pointer is None:
             return None
-        return self.mouse.view.readout(self.pointer, self.area(), self.image)
+        return self.mouse.view.readout(self.pointer, self.area(), self.image, figure_labels.readout_panels(self.core.shown_result))
 
     def _sync_view(self) -> None:
         self.mouse.view.zoom, self.mouse.view.pan = self.core.view.zoom, self.core.view.pan
@@ -339,18 +350,46 @@ class ImageArea:
         area = self.area()
         rect = self.mouse.view.image_rect(area, size) if size is not None else None
         self.surface.draw(rect)
-        if rect is None:
-            return
         ox = self.surface.winfo_rootx() - window_origin[0]
         oy = self.surface.winfo_rooty() - window_origin[1]
-        view = ([rect[0] + ox, rect[1] + oy, rect[2], rect[3]], [ox, oy, area[2], area[3]], self.zoom())
+        self._draw_labels(rect, (ox, oy))
+        if rect is None:
+            return
+        full = self.full_area()
+        view = ([rect[0] + ox, rect[1] + oy, rect[2], rect[3]], [ox, oy, full[2], full[3]], self.zoom())
         if view != self._last_view:
             self._last_view = view
             self.emit(f'VIEW rect={json.dumps(view[0])} clip={json.dumps(view[1])} zoom={view[2]:.6g}')
 
+    def _draw_labels(self, rect, origin: tuple[int, int]) -> None:
+        """The analysis picture's text over the image drawn at `rect`, one Tk label each (kept inside the surface)."""
+        font = tkfont.nametofont('TkDefaultFont')
+        result = self.core.shown_result if rect is not None and self.image_size is not None else None
+        zoom = rect[2] / self.image_size[0] if result is not None else 1.0
+        labels, _marks = figure_labels.picture_labels(result, zoom, font.measure, font.metrics('linespace'))
+        em, (_x, _y, width, height) = font.metrics('linespace'), self.full_area()
+        for label in labels:
+            widget = self.labels.get(label.key)
+            if widget is None:
+                widget = self.labels[label.key] = tk.Label(self.frame, font=font, padx=2, pady=0, borderwidth=0, background='#1a1a1a')
+            widget.configure(text=label.text, foreground=_hex(label.rgba[:3]))
+            w, h = widget.winfo_reqwidth(), widget.winfo_reqheight()
+            x = rect[0] + label.at[0] * zoom + label.offset[0] * em - label.anchor[0] * w
+            y = rect[1] + label.at[1] * zoom + label.offset[1] * em - label.anchor[1] * h
+            x, y = round(min(max(x, 0), width - w)), round(min(max(y, 0), height - h))
+            widget.place(x=x, y=y)
+            widget.lift()
+            box = [x + origin[0], y + origin[1], x + origin[0] + w, y + origin[1] + h]
+            if self._logged.get(label.key) != box:
+                self._logged[label.key] = box
+                self.emit(f'LABEL key={json.dumps(label.key)} text={json.dumps(label.text)} rect={json.dumps(box)}')
+        for key in set(self.labels) - {label.key for label in labels}:
+            self.labels.pop(key).destroy()
+            self._logged.pop(key, None)
+
     def show_overlay(self, shown: texts.Overlay) -> None:
         """Errors at the top, the loading text in the middle, the preview tag in the lower right corner."""
-        width = self.area()[2]
+        width = self.full_area()[2]
         if shown.errors:
             self.error.configure(text='\n'.join(shown.errors), wraplength=max(width - 40, 100))
             self.error.place(x=8, y=8)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import tkinter as tk
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any, Callable, Iterable
 
+from viz.core.figure_labels import PlotAxes
 from viz.core.texts import command_text
 
 TONE_COLORS = {'plain': '', 'dim': '#6b6b6b', 'warning': '#9a6200', 'error': '#c0392b'}  # viz.core.texts' tones.
@@ -124,15 +126,21 @@ class ScrollPane(ttk.Frame):
 
 
 class Plot(tk.Canvas):
-    """A line plot of values with an optional caption and vertical markers at fractions of the width."""
+    """A line plot of values with an optional caption, vertical markers at fractions of the width, and optionally axes
+    (viz.core.figure_labels.PlotAxes: ticks under and left of the plot, markers beyond its range pinned to the edge with
+    their value), written in the UI font."""
 
     def __init__(self, parent: tk.Widget, height: int, **kwargs: Any) -> None:
         super().__init__(parent, height=height, background='#262629', highlightthickness=0, **kwargs)
 
     def show(self, values, low: float | None = None, high: float | None = None, caption: str = '',
-        markers: Iterable[tuple[float, tuple[float, ...]]] = ()) -> None:
+        markers: Iterable[tuple[float, tuple[float, ...]]] = (), axes: PlotAxes | None = None) -> None:
         self.delete('all')
+        font = tkfont.nametofont('TkDefaultFont')
         w, h = max(self.winfo_width(), 50), int(self['height'])
+        left = max((font.measure(text) for _, text in axes.y_ticks), default=0) + 6 if axes is not None else 0
+        bottom = font.metrics('linespace') + 3 if axes is not None else 0
+        x0, x1, y0, y1 = left + 2, w - 2, 2, h - 2 - bottom
         data = [float(v) for v in values]
         if len(data) >= 2:
             lo = min(data) if low is None else low
@@ -140,13 +148,39 @@ class Plot(tk.Canvas):
             hi = hi if hi > lo else lo + 1
             points = []
             for i, v in enumerate(data):
-                points += [2 + i * (w - 4) / (len(data) - 1), h - 2 - (min(max(v, lo), hi) - lo) / (hi - lo) * (h - 4)]
+                points += [x0 + i * (x1 - x0) / (len(data) - 1), y1 - (min(max(v, lo), hi) - lo) / (hi - lo) * (y1 - y0)]
             self.create_line(*points, fill='#9cc8ff')
         for fraction, rgba in markers:
-            x = 2 + fraction * (w - 4)
-            self.create_line(x, 1, x, h - 1, fill='#%02x%02x%02x' % tuple(round(c * 255) for c in rgba[:3]))
+            x = x0 + fraction * (x1 - x0)
+            self.create_line(x, y0 - 1, x, y1 + 1, fill=_colour(rgba))
+        if axes is not None:
+            self._axes(axes, font, (x0, y0, x1, y1))
         if caption:
-            self.create_text(w / 2, 3, text=caption, anchor='n', fill='#e6e6e6')
+            self.create_text((x0 + x1) / 2, 3, text=caption, anchor='n', fill='#e6e6e6')
+
+    def _axes(self, axes: PlotAxes, font, box: tuple[float, float, float, float]) -> None:
+        x0, y0, x1, y1 = box
+        for fraction, text in axes.x_ticks:
+            x = x0 + fraction * (x1 - x0)
+            self.create_line(x, y1, x, y1 + 3, fill='#a6a6a6')
+            self.create_text(x, y1 + 3, text=text, anchor='ne' if fraction > 0.95 else 'n', fill='#a6a6a6', font=font, tags=('tick',))
+        for fraction, text in axes.y_ticks:
+            y = y1 - fraction * (y1 - y0)
+            self.create_text(x0 - 4, y, text=text, anchor='e', fill='#a6a6a6', font=font, tags=('tick',))
+        stacked = {0.0: 0, 1.0: 0}
+        for marker in axes.markers:
+            x = x0 + marker.fraction * (x1 - x0)
+            if marker.inside:
+                self.create_line(x, y0 - 1, x, y1 + 1, fill=_colour(marker.rgba))
+                continue
+            y = y1 - stacked[marker.fraction] * (font.metrics('linespace') + 2)
+            stacked[marker.fraction] += 1
+            self.create_text(x, y, text=marker.text, anchor='se' if marker.fraction else 'sw', fill=_colour(marker.rgba), font=font,
+                tags=('edge', marker.key))
+
+
+def _colour(rgba) -> str:
+    return '#%02x%02x%02x' % tuple(round(c * 255) for c in rgba[:3])
 
 
 class Panel:

@@ -159,19 +159,24 @@ def zoomed_labels(app, display, zoom, keys):
     return {key: (*found[key], ink_height(pixels, found[key][1])) for key in keys}
 
 
+def labels_at_1x_and_3x(app, display, keys):
+    """The labels `keys` at zoom 1:1 and, two wheel steps in over the middle of the image, at 3x (as zoomed_labels)."""
+    shortcut(app, '1')
+    at1 = zoomed_labels(app, display, 1, keys)
+    _rect, clip, _zoom = app.last_view()
+    xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
+    xdo('click', 4)
+    xdo('click', 4)
+    return at1, zoomed_labels(app, display, 3, keys)
+
+
 def test_heatmap_titles_and_colour_bar_numbers_are_ui_text_of_one_size_at_any_zoom(xdisplay, xdotool, tiny_network, tmp_path):
     app = start_rendered(tmp_path, tiny_network)
     keys = ('title:reference', 'title:generated', 'title:error', 'colorbar:top', 'colorbar:bottom')
     try:
         click(app, *centre(bring_into_view(app, EQ_MODE)))
         app.wait_for(lambda line: line.startswith('LABEL key="colorbar:top"'), what='the colour bar numbers')
-        shortcut(app, '1')                                      # 1:1, then two wheel steps in: 3x.
-        at1 = zoomed_labels(app, xdisplay, 1, keys)
-        _rect, clip, _zoom = app.last_view()
-        xdo('mousemove', '--window', app.wid, clip[0] + clip[2] // 2, clip[1] + clip[3] // 2)
-        xdo('click', 4)
-        xdo('click', 4)
-        at3 = zoomed_labels(app, xdisplay, 3, keys)
+        at1, at3 = labels_at_1x_and_3x(app, xdisplay, keys)
         assert [at3[key][0] for key in keys] == ['Reference', 'Generated', 'Squared error', at1['colorbar:top'][0], '0']
         assert float(at1['colorbar:top'][0]) > 0
         assert [at1[key][0] for key in keys[:3]] == ['Ref.', 'Gen.', 'Sq. error']   # A 64 px panel at 1x: the short titles.
@@ -240,6 +245,40 @@ def test_spectrum_average_over_k_seeds_finishes_and_is_shown(xdisplay, xdotool, 
         assert expected.analysis.spectrum.count == 5
         captured = np.asarray(Image.open(capture_image(app)).convert('RGB')).astype(int)
         assert captured.shape == expected.image.shape and np.abs(captured - expected.image.astype(int)).max() <= 2
+        quit_cleanly(app)
+    finally:
+        app.close()
+
+
+def test_spectrum_axes_legend_and_profile_plot_axes_are_ui_text_of_one_size_at_any_zoom(xdisplay, xdotool, tiny_network, tmp_path):
+    app = start_rendered(tmp_path, tiny_network)
+    try:
+        click(app, *centre(bring_into_view(app, 'Spectrum/Show spectrum##spectrum')))
+        app.wait_for(lambda line: line.startswith('LABEL key="legend:nyquist"'), what='the spectrum legend')
+        app.wait_for(lambda line: line.startswith('LABEL key="Radial mean:x:'), what='the profile plots\' ticks')
+        found = labels(app)
+        # The heatmap: ticks in cycles per image on both axes, the axis title, the legend; the profile plots: ticks of
+        # frequency and dB (the top one with its unit) and the design markers.
+        ticks = sorted(float(key[2:]) for key in found if key.startswith('x:') and key != 'x:title')
+        assert len(ticks) >= 3 and 0.0 in ticks and all(f'y:{value:g}' in found for value in ticks)
+        assert found['x:title'][0] == 'cycles per image'
+        assert found['legend:nyquist'][0].startswith('s/2 ') and found['legend:nyquist'][0].endswith('(dotted)')
+        for plot in ('Radial mean', '0 deg slice', '45 deg slice'):
+            assert sum(key.startswith(f'{plot}:x:') for key in found) >= 3, plot
+            assert any(key.startswith(f'{plot}:y:') and text.endswith(' dB') for key, (text, _) in found.items()), plot
+        keys = ('x:0', 'y:0', f'x:{ticks[-1]:g}', 'x:title', 'legend:nyquist')
+        at1, at3 = labels_at_1x_and_3x(app, xdisplay, keys)
+        _rect, clip, _zoom = app.last_view()
+        for key in keys:
+            (text1, rect1, ink1), (text3, rect3, ink3) = at1[key], at3[key]
+            assert text1 == text3 and rect1[2:] != rect3[2:], key                   # The same text, moved with the picture.
+            assert (rect1[2] - rect1[0], rect1[3] - rect1[1]) == (rect3[2] - rect3[0], rect3[3] - rect3[1]), key
+            if 0 <= rect3[1] and rect3[3] <= clip[1] + clip[3]:                     # Inside the window at 3x too: the same ink.
+                assert 5 <= ink1 == ink3 <= rect1[3] - rect1[1], f'{key}: text {ink1} px high at 1x, {ink3} px at 3x'
+        middle = lambda found, key: (found[key][1][0] + found[key][1][2]) / 2
+        span1 = middle(at1, f'x:{ticks[-1]:g}') - middle(at1, 'x:0')
+        span3 = middle(at3, f'x:{ticks[-1]:g}') - middle(at3, 'x:0')
+        assert span1 > 0 and span3 == pytest.approx(3 * span1, abs=3)
         quit_cleanly(app)
     finally:
         app.close()

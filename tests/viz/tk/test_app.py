@@ -5,14 +5,16 @@ used where no GL context can be made."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from tkinter import font as tkfont
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from tests.viz.imgui.e2e import sample_centres
-from viz.protocol import NetworkSummary, RenderResult
+from viz.protocol import AnalysisResult, EquivarianceView as EqView, ImagePanel, NetworkSummary, RenderResult
 from viz.render.worker import RenderWorker
 from viz.tk import app as app_mod, image_area
 
@@ -244,3 +246,81 @@ def test_without_a_display_tk_says_how_to_run_it(tmp_path, monkeypatch):
 def test_key_names():
     assert [app_mod.key_name(k) for k in ('Right', 'space', 'ISO_Left_Tab', 'q', 'S', '1', 'F1', 'Shift_L')] == \
         ['RIGHT', 'SPACE', 'TAB', 'Q', 'S', '1', 'F1', None]
+
+
+def test_sections_open_as_left_at_the_last_run(xdisplay, tmp_path):
+    from viz.core import settings as settings_mod
+    opened = lambda app: {title for title, body in app.bodies.items() if body.winfo_manager()}   # noqa: E731
+    app = open_app(tmp_path)
+    try:
+        pump(app, lambda: True)
+        assert opened(app) == set(settings_mod.DEFAULT_OPEN_SECTIONS) & set(app.bodies) and 'Spectrum' not in opened(app)
+        first = sorted(opened(app))[0]
+        app.headers[first].invoke()                             # Close one, open another, by pressing their headers.
+        app.headers['Spectrum'].invoke()
+        pump(app, lambda: True)
+        expected = (set(settings_mod.DEFAULT_OPEN_SECTIONS) & set(app.bodies)) - {first} | {'Spectrum'}
+        assert opened(app) == expected
+    finally:
+        app.close()
+    saved, _problem = settings_mod.load_settings(tmp_path / 'config')
+    assert set(saved.open_sections) == expected
+    app = open_app(tmp_path)
+    try:
+        pump(app, lambda: True)
+        assert opened(app) == expected and app.headers['Spectrum'].cget('text').startswith('\u25be')
+    finally:
+        app.close()
+
+
+PANELS = (ImagePanel('reference', 0, 0, 32, 32), ImagePanel('generated', 32, 0, 32, 32), ImagePanel('error', 64, 0, 32, 32),
+    ImagePanel('colorbar', 100, 0, 6, 32))
+
+
+def heatmap_render(args, stamp, cancel, progress):
+    """fake_render's result as a side-by-side heatmap: three 32 px panels (the error one lighter) and a colour bar."""
+    result = fake_render(args, stamp, cancel, progress)
+    image = np.zeros((32, 106, 3), np.uint8)
+    image[:, 64:96] = 200
+    view = EqView(mode='eqt', translate=(0.1, 0.0), angle_deg=0.0, psnr=30.0, mse=1e-3, error_max=0.5, scale_max=0.0125,
+        error_map=np.zeros((32, 32), np.float32), mask=np.ones((32, 32), bool), panels=PANELS)
+    return dataclasses.replace(result, image=image, analysis=AnalysisResult(equivariance=view))
+
+
+@pytest.mark.parametrize('use_gl', [True, False], ids=['gl', 'photo'])
+def test_heatmap_titles_and_colour_bar_numbers_are_labels_of_one_size_at_any_zoom_and_the_readout_names_the_panel(xdisplay, tmp_path, use_gl):
+    lines = []
+    app = app_mod.TkVisualizer(lambda wake: RenderWorker(heatmap_render, on_result=wake), sources=('fake:net',), config_dir=tmp_path / 'config',
+        capture_dir=str(tmp_path / 'captures'), window_size=(1000, 700), use_gl=use_gl)
+    app.area.emit = lines.append
+    try:
+        def placed(zoom):
+            app.core.set_view(zoom=zoom)
+            app.request_frame()
+            pump(app, lambda: settled(app) and app.area._last_view is not None and app.area._last_view[2] == zoom and 'title:error' in app.area.labels)
+            app.root.update()
+            rect = app.area._last_view[0]
+            return rect, {key: (w.cget('text'), w.winfo_x(), w.winfo_y(), w.winfo_width(), w.winfo_height()) for key, w in app.area.labels.items()}
+        rect1, at1 = placed(1.0)
+        rect3, at3 = placed(3.0)
+        keys = ('title:reference', 'title:generated', 'title:error', 'colorbar:top', 'colorbar:bottom')
+        assert set(at1) == set(at3) == set(keys)
+        assert [at3[key][0] for key in keys[3:]] == ['0.0125', '0']
+        font = tkfont.nametofont('TkDefaultFont')
+        for key, full, short in (('title:reference', 'Reference', 'Ref.'), ('title:generated', 'Generated', 'Gen.'),
+                ('title:error', 'Squared error', 'Sq. error')):                 # Short where the panel is narrower than the title.
+            assert at1[key][0] == (full if font.measure(full) <= 32 else short) and at3[key][0] == (full if font.measure(full) <= 96 else short)
+        for key in keys:
+            assert at1[key][4] == at3[key][4], key                             # One line of the UI font at any zoom.
+        ox, oy = app.area.surface.winfo_rootx() - app.root.winfo_rootx(), app.area.surface.winfo_rooty() - app.root.winfo_rooty()
+        centre = lambda found, key: found[key][1] + found[key][3] / 2 + ox
+        for rect, zoom, found in ((rect1, 1, at1), (rect3, 3, at3)):          # Titles centred over their panels.
+            for panel in PANELS[:3]:
+                assert centre(found, f'title:{panel.name}') == pytest.approx(rect[0] + (panel.x + panel.width / 2) * zoom, abs=1.5)
+            assert found['colorbar:top'][1] + ox >= rect[0] + 106 * zoom      # Right of the colour bar.
+        assert any(line.startswith(f'LABEL key="title:error" text="{at3["title:error"][0]}"') for line in lines)
+        # The pixel readout is in the panel under the pointer.
+        app.area.pointer = (round(rect3[0] - ox + 70 * 3 + 1), round(rect3[1] - oy + 5 * 3 + 1))
+        assert app.area.pixel_text() == 'Squared error x 6, y 5: 200 200 200'
+    finally:
+        app.close()

@@ -5,6 +5,7 @@ text shown. The last test checks that every control of every panel was used by o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -15,8 +16,8 @@ from PIL import Image
 from tests.viz.fakes import sg2_summary, summary
 from tests.viz.tk.harness import assert_every_control_touched
 from viz.core import published
-from viz.core.texts import (MODE_LABELS, NO_KEYFRAMES, PREVIEW_LABEL, PUBLISHED_PLACEHOLDER, RECENT_PLACEHOLDER, UNTRAINED_LABEL,
-    format_psnr)
+from viz.core.texts import (LAYER_COLUMNS, MODE_LABELS, NO_KEYFRAMES, PREVIEW_LABEL, PUBLISHED_PLACEHOLDER, RECENT_PLACEHOLDER,
+    UNTRAINED_LABEL, format_psnr)
 from viz.protocol import (AnalysisResult, CommandStatus, EquivarianceView as EqView, ExportSpectrumCommand, LayerInfo, LayerStats,
     MetricsCommand, NetworkArgs, SpectrumAverageCommand, VideoCommand)
 from viz.tk.panels import (PANEL_CLASSES, CapturePanel, EquivariancePanel, LatentPanel, LayersPanel, NetworkPanel, PerformancePanel,
@@ -268,7 +269,8 @@ def test_layers_list_view_channel_normalize_crop_gain_and_stats(pane):
     pane.deliver(network=summary(), layers=layers(), stats=stats)
     tree = pane.widget('layers')
     assert tree.get_children() == (OUTPUT_IID, 'L0_36_512', 'L1_36_512', 'output') and tree.selection() == (OUTPUT_IID,)
-    assert '512 x 36x36  float32  s=16  fc=2.5  ft=5  margin 10' in tree.item('L1_36_512', 'values')[0]
+    assert tuple(tree.item('L1_36_512', 'values')) == ('512', '36x36', 'float32', '16', '2.5', '5', '10')   # The imgui table's cells.
+    assert [tree.heading(c, 'text') for c in ('#0', *tree['columns'])] == list(LAYER_COLUMNS)
     assert not pane.enabled('crop')                             # The output has no margins.
     pane.select('layers', 'L1_36_512')
     assert last(core).layer.name == 'L1_36_512' and pane.enabled('crop')
@@ -367,13 +369,18 @@ def test_spectrum_settings_plots_markers_average_and_export(pane, tmp_path):
     assert (a.spectrum_beta, a.spectrum_db_low, a.spectrum_db_high, a.spectrum_channels) == (3.0, -60.0, -59.0, 'selected')
     pane.press('channels:all')
     assert not pane.enabled('png')                              # No spectrum shown yet.
-    view = spectrum_view()
+    view = dataclasses.replace(spectrum_view(), stopband=10.0)  # Beyond the 0 degree slice's 0 .. 8.
     pane.deliver(network=summary(), analysis=AnalysisResult(spectrum=view))
-    assert pane.shown('f_c 4  f_t 8  s/2 8 cycles per image') and pane.shown('L1, this latent')
+    assert pane.shown('f_c 4  f_t 10  s/2 8 cycles per image') and pane.shown('L1, this latent')
     plots = pane.panels['Spectrum'].plots
     assert all(plot.winfo_ismapped() for plot in plots)
     lines = [plot.find_withtag('all') for plot in plots]
     assert all(len(items) >= 4 for items in lines)              # The profile, three markers, the caption.
+    ticks = [plots[1].itemcget(item, 'text') for item in plots[1].find_withtag('tick')]     # The 0 degree slice: 0 .. 8, -40 .. 20 dB.
+    assert ticks == ['0', '2', '4', '6', '8', '-40', '-20', '0', '20 dB']
+    assert [plots[1].itemcget(item, 'text') for item in plots[1].find_withtag('edge')] == ['f_t 10 >']
+    x0, _y0, x1, _y1 = plots[1].bbox('edge')
+    assert x1 <= plots[1].winfo_width() and x0 >= 0             # Pinned inside the plot's right end.
     pane.type('seeds', '5')
     pane.press('average')
     command_id, command, _args = core.worker.last_command

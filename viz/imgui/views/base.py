@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Callable
 
 import imgui
 import numpy as np
@@ -28,6 +28,7 @@ class Ui:
     font_size: float = 13.0                     # Layout unit in pixels; views derive sizes from it.
     gui_frame_times: tuple[float, ...] = ()     # Recent GUI frame times in seconds, oldest first.
     image_text: str | None = None               # 'Image 256x256, zoom 2x (fit)' once an image is shown.
+    emit: Callable[[str], None] | None = None   # Where views report text they draw themselves (LABEL lines).
 
     @property
     def label_width(self) -> float:

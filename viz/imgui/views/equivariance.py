@@ -50,8 +50,8 @@ class EquivarianceView:
         checkbox(core, 'analysis', 'eq_auto_scale', 'Auto##eqscale')
         imgui_utils.tooltip('Top of the colour scale = the largest squared error shown')
         imgui.same_line()
-        with imgui_utils.grayed_out(st.eq_auto_scale), imgui_utils.item_width(fs * 8):
-            changed, value = imgui.slider_float('##eqscalemax', st.eq_scale_max, 1e-6, 4.0, format='%.2e', flags=imgui.SLIDER_FLAGS_LOGARITHMIC)
+        with imgui_utils.grayed_out(st.eq_auto_scale):
+            changed, value = imgui_utils.slider('##eqscalemax', st.eq_scale_max, 1e-6, 4.0, format='%.2e', width=fs * 12, logarithmic=True)
         if finite(changed, value) and value > 0:
             core.act('analysis', 'set', eq_scale_max=float(min(value, 4.0)))
 

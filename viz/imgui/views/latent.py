@@ -44,8 +44,8 @@ class LatentView:
         if clicked:
             core.act('latent', 'toggle_animation')
         imgui.same_line()
-        with imgui_utils.item_width(fs * 9), imgui_utils.grayed_out(not st.anim):
-            changed, speed = imgui.slider_float('##speed', st.speed, -5, 5, format='%.2f seeds/s')
+        with imgui_utils.grayed_out(not st.anim):
+            changed, speed = imgui_utils.slider('##speed', st.speed, -5, 5, format='%.2f seeds/s', width=fs * 13)
         if finite(changed, speed):
             core.act('latent', 'set', speed=float(min(max(speed, -5.0), 5.0)))
         imgui.same_line()

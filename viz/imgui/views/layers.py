@@ -31,9 +31,9 @@ class LayersView:
         radio(core, 'layer', 'view', VIEW_LABELS, 'view')
         label(ui, 'Channel')
         top = ctrl.top_channel(facts)
-        with imgui_utils.item_width(fs * 10), imgui_utils.grayed_out(top == 0):
-            changed, channel = imgui.slider_int('##channel', min(st.channel, top), 0, top,
-                format=channel_format(st.view, channels))
+        with imgui_utils.grayed_out(top == 0):
+            changed, channel = imgui_utils.slider('##channel', min(st.channel, top), 0, top, integer=True,
+                format=channel_format(st.view, channels), width=fs * 16)
         if changed:
             core.act('layer', 'set', channel=int(min(max(channel, 0), top)))
         checkbox(core, 'layer', 'normalize', 'Normalize')
@@ -42,7 +42,7 @@ class LayersView:
         with imgui_utils.grayed_out(selected is None or selected.margin == 0, 'This layer has no margin pixels'):
             checkbox(core, 'layer', 'crop_margins', 'Crop margins')
         label(ui, 'Gain')
-        changed, gain = imgui_utils.slider_with_reset('##gain', st.gain_db, *GAIN_RANGE, 0.0, format='%+.1f dB', width=fs * 10)
+        changed, gain = imgui_utils.slider_with_reset('##gain', st.gain_db, *GAIN_RANGE, 0.0, format='%+.1f dB', width=fs * 14)
         if finite(changed, gain):
             core.act('layer', 'set', gain_db=float(min(max(gain, GAIN_RANGE[0]), GAIN_RANGE[1])))
         self._draw_stats(core)

@@ -29,7 +29,7 @@ class PerformanceView:
                 imgui.plot_lines(f'##{name}', data, scale_min=0.0, scale_max=float(max(data.max(), 1.0)) * 1.1, graph_size=(width, fs * 3))
 
         label(ui, 'FPS cap')
-        changed, fps = imgui_utils.slider_with_reset('##fps', st.fps_limit, *FPS_RANGE, 60.0, format='%.0f fps', width=fs * 10,
+        changed, fps = imgui_utils.slider_with_reset('##fps', st.fps_limit, *FPS_RANGE, 60.0, format='%.0f fps', width=fs * 14,
             help='Upper limit of the GUI frame rate; the GUI idles when nothing changes')
         if finite(changed, fps):
             core.act('performance', 'set', fps_limit=float(min(max(fps, FPS_RANGE[0]), FPS_RANGE[1])))

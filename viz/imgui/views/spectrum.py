@@ -7,10 +7,12 @@ from __future__ import annotations
 import imgui
 
 from gui_utils import imgui_utils
-from viz.core.texts import CHANNEL_LABELS, MARKERS, export_text, marker_positions, marker_text, plot_range_text, spectrum_caption, spectrum_plots
+from viz.core import figure_labels
+from viz.core.texts import CHANNEL_LABELS, MARKERS, export_text, marker_text, plot_range_text, spectrum_caption, spectrum_plots
 from viz.core.controllers.analysis import BETA_LIMIT
 from viz.core.controllers.capture import folder_problem
 from viz import protocol
+from viz.imgui.annotations import LabelWriter, measure
 from viz.imgui.views.base import DIM_RGBA, TONE_RGBA, WARNING_RGBA, Ui, checkbox, command_button, draw_command, finite, float2_edit, input_int, label, message, radio
 
 __all__ = ['SpectrumView', 'MARKERS', 'marker_text']
@@ -18,6 +20,9 @@ __all__ = ['SpectrumView', 'MARKERS', 'marker_text']
 
 class SpectrumView:
     title = 'Spectrum'
+
+    def __init__(self) -> None:
+        self.labels = LabelWriter()             # The profile plots' axes and off-range markers.
 
     def draw(self, core, ui: Ui) -> None:
         st = core.analysis.state
@@ -45,7 +50,7 @@ class SpectrumView:
         fs = ui.font_size
         label(ui, 'Window')
         changed, beta = imgui_utils.slider_with_reset('Kaiser beta##spectrum', st.spectrum_beta, 0.0, BETA_LIMIT, 8.0, format='%.1f',
-            width=fs * 8, help='Shape of the Kaiser window: 0 = rectangular, larger = less leakage, wider peaks')
+            width=fs * 11, help='Shape of the Kaiser window: 0 = rectangular, larger = less leakage, wider peaks')
         if finite(changed, beta):
             core.act('analysis', 'set', spectrum_beta=float(min(max(beta, 0.0), BETA_LIMIT)))
         label(ui, 'Range')
@@ -62,24 +67,45 @@ class SpectrumView:
         message(spectrum_caption(view), DIM_RGBA)
         for note in view.notes:
             message(note, WARNING_RGBA)
-        width = imgui.get_content_region_available_width()
-        low, high = view.db_range
+        self.labels.emit = ui.emit
         for name, freqs, db, diagonal in spectrum_plots(view):
-            imgui.plot_lines(f'##{name}', db, overlay_text=name, scale_min=low, scale_max=high, graph_size=(width, ui.font_size * 4))
-            self._draw_marks(view, freqs, diagonal)
+            self._draw_plot(view, name, db, figure_labels.profile_axes(view, freqs, diagonal), ui)
         message(plot_range_text(view), DIM_RGBA)
 
-    @staticmethod
-    def _draw_marks(view: protocol.SpectrumView, freqs, diagonal: float) -> None:
-        """Vertical lines on the last plot at the marker frequencies (times `diagonal` for a square's 45 degree crossing)."""
-        x0, y0 = imgui.get_item_rect_min()
-        x1, y1 = imgui.get_item_rect_max()
+    def _draw_plot(self, view: protocol.SpectrumView, name: str, db, axes: figure_labels.PlotAxes, ui: Ui) -> None:
+        """A profile plot with dB ticks left of it, frequency ticks under it and the design markers: a line where each
+        lies inside, a pin at the edge with its value where it lies beyond."""
+        fs, tick = ui.font_size, ui.font_size * figure_labels.TICK
+        width = imgui.get_content_region_available_width()
+        room = figure_labels.plot_label_width(axes, measure) + tick + fs * 0.3
+        imgui.set_cursor_pos_x(imgui.get_cursor_pos_x() + room)
+        imgui.plot_lines(f'##{name}', db, overlay_text=name, scale_min=view.db_range[0], scale_max=view.db_range[1],
+            graph_size=(max(width - room, fs * 4), fs * 4))
+        (left, top), (right, bottom) = imgui.get_item_rect_min(), imgui.get_item_rect_max()
         pad = imgui.get_style().frame_padding
-        x0, x1, y0, y1 = x0 + pad[0], x1 - pad[0], y0 + pad[1], y1 - pad[1]
+        x0, x1, y0, y1 = left + pad[0], right - pad[0], top + pad[1], bottom - pad[1]
         draw_list = imgui.get_window_draw_list()
-        for fraction, rgba in marker_positions(view, freqs, diagonal):
+        grey = imgui.get_color_u32_rgba(*DIM_RGBA)
+        for fraction, text in axes.x_ticks:
             x = x0 + fraction * (x1 - x0)
-            draw_list.add_line(x, y0, x, y1, imgui.get_color_u32_rgba(*rgba), 1.0)
+            draw_list.add_line(x, bottom, x, bottom + tick, grey)
+            self.labels.text(draw_list, x, bottom + tick, text, DIM_RGBA, (1.0 if fraction > 0.95 else 0.5, 0.0), f'{name}:x:{text}')
+        for fraction, text in axes.y_ticks:
+            y = y1 - fraction * (y1 - y0)
+            draw_list.add_line(left - tick, y, left, y, grey)
+            self.labels.text(draw_list, left - tick - 2, y, text, DIM_RGBA, (1.0, 0.5), f'{name}:y:{text}')
+        stacked = {0.0: 0, 1.0: 0}                  # Pinned markers at each end so far: the next goes above them.
+        for marker in axes.markers:
+            x = x0 + marker.fraction * (x1 - x0)
+            colour = imgui.get_color_u32_rgba(*marker.rgba)
+            if marker.inside:
+                draw_list.add_line(x, y0, x, y1, colour, 1.0)
+                continue
+            s, y = fs * 0.35, y1 - stacked[marker.fraction] * (imgui.get_text_line_height() + 2)
+            stacked[marker.fraction] += 1
+            draw_list.add_triangle_filled(x, y, x - s, y - s * 1.5, x + s, y - s * 1.5, colour)
+            self.labels.text(draw_list, x, y - s * 1.6, marker.text, marker.rgba, (marker.fraction, 1.0), f'{name}:edge:{marker.key}')
+        imgui.dummy(width, tick + imgui.get_text_line_height())
 
     @staticmethod
     def _draw_average(core, ui: Ui) -> None:

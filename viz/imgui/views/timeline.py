@@ -47,7 +47,7 @@ class TimelineView:
         imgui_utils.tooltip('Record what you do (drags, animations, sliders) with its timing; stopping makes it the timeline')
         imgui.same_line()
         with imgui_utils.item_width(-1), imgui_utils.grayed_out(not timeline.keyframes, 'Add keyframes first'):
-            changed, time = imgui.slider_float('##scrub', head.time, 0.0, max(timeline.duration, 1e-3), format='%.2f s')
+            changed, time = imgui_utils.slider('##scrub', head.time, 0.0, max(timeline.duration, 1e-3), format='%.2f s')
         if finite(changed, time):
             core.act('app', 'seek', float(time))
         if head.recording:
@@ -176,11 +176,10 @@ class TimelineView:
             self.video = dataclasses.replace(self.video, content=picked)
         if v.format == 'mp4':
             label(ui, 'Quality')
-            with imgui_utils.item_width(fs * 9):
-                changed, quality = imgui.slider_int('##videoquality', v.quality, H264_CRF[0], H264_CRF[1], format='CRF %d')
+            changed, quality = imgui_utils.slider('##videoquality', v.quality, H264_CRF[0], H264_CRF[1], integer=True, format='CRF %d',
+                width=fs * 13, help='x264 constant rate factor: 0 best and largest, 18 looks lossless, 51 worst')
             if changed:
                 self.video = dataclasses.replace(self.video, quality=int(min(max(quality, H264_CRF[0]), H264_CRF[1])))
-            imgui_utils.tooltip('x264 constant rate factor: 0 best and largest, 18 looks lossless, 51 worst')
         with imgui_utils.grayed_out(not core.timeline.keyframes, 'Add keyframes first'):
             status = core.command_status('video')
             if status is not None and not status.finished:

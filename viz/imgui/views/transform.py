@@ -54,8 +54,7 @@ class TransformView:
             checkbox(core, 'transform', 'anim_rotate', 'Animate##rotate')
 
             label(ui, 'Scale')
-            with imgui_utils.item_width(fs * 9):
-                changed, scale = imgui.slider_float('##scale', st.scale, *SCALE_RANGE, format='x%.3f', flags=imgui.SLIDER_FLAGS_LOGARITHMIC)
+            changed, scale = imgui_utils.slider('##scale', st.scale, *SCALE_RANGE, format='x%.3f', width=fs * 13, logarithmic=True)
             if finite(changed, scale):
                 core.act('transform', 'set', scale=float(min(max(scale, SCALE_RANGE[0]), SCALE_RANGE[1])))
             checkbox(core, 'transform', 'untransform', 'Untransform')

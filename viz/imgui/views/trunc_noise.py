@@ -21,7 +21,7 @@ class TruncNoiseView:
         fs = ui.font_size
         num_ws = ctrl.num_ws(core.facts)
         label(ui, 'Truncate')
-        changed, psi = imgui_utils.slider_with_reset('##psi', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 10,
+        changed, psi = imgui_utils.slider_with_reset('##psi', st.psi, -1.0, 2.0, 1.0, format='psi %.2f', width=fs * 14,
             help='W = w_avg + psi * (W - w_avg); 1 = no truncation')
         if finite(changed, psi):
             core.act('trunc_noise', 'set', psi=float(min(max(psi, -4.0), 4.0)))
@@ -29,8 +29,9 @@ class TruncNoiseView:
         checkbox(core, 'trunc_noise', 'use_cutoff', '##use_cutoff')
         imgui_utils.tooltip('Truncate only the W indices below the cutoff (coarse styles)')
         imgui.same_line()
-        with imgui_utils.grayed_out(not st.use_cutoff), imgui_utils.item_width(fs * 10):
-            changed, cutoff = imgui.slider_int('##cutoff', min(st.cutoff, num_ws), 0, num_ws, format='first %d ws')
+        with imgui_utils.grayed_out(not st.use_cutoff):
+            changed, cutoff = imgui_utils.slider('##cutoff', min(st.cutoff, num_ws), 0, num_ws, integer=True, format='first %d ws',
+                width=fs * 14)
         if changed:
             core.act('trunc_noise', 'set', cutoff=int(min(max(cutoff, 0), num_ws)))
 

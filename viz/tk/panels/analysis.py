@@ -8,7 +8,8 @@ from tkinter import ttk
 from viz.core.controllers.analysis import BETA_LIMIT, DB_LIMIT, unavailable_reason
 from viz.core.controllers.capture import folder_problem
 from viz.core.texts import (CHANNEL_LABELS, KIND_LABELS, LAYOUT_LABELS, METRICS_HELP, METRICS_NOTE, MODE_HELP, MODE_LABELS, export_text,
-    format_psnr, marker_positions, marker_text, plot_range_text, psnr_detail, psnr_help, psnr_history, spectrum_caption, spectrum_plots)
+    format_psnr, marker_text, plot_range_text, psnr_detail, psnr_help, psnr_history, spectrum_caption, spectrum_plots)
+from viz.core.figure_labels import profile_axes
 from viz.protocol import EQ_LAYOUTS, EQ_MODES, SEED_MODULO
 from viz.tk.widgets import Panel, Plot, show_note
 
@@ -153,7 +154,7 @@ class SpectrumPanel(Panel):
         self.note(lambda: (marker_text(view), 'dim') if (view := self._view()) is not None else None)
         self.note(lambda: (spectrum_caption(view), 'dim') if (view := self._view()) is not None else None)
         self.note(lambda: ('\n'.join(view.notes), 'warning') if (view := self._view()) is not None and view.notes else None)
-        self.plots = [Plot(self.row(), height=self.ctx.em * 4) for _ in range(3)]
+        self.plots = [Plot(self.row(), height=self.ctx.em * 5) for _ in range(3)]
         for plot in self.plots:
             plot.pack(side='left', fill='x', expand=True)
         self.watch(self._view, self._show_plots)
@@ -167,4 +168,4 @@ class SpectrumPanel(Panel):
                 continue
             name, freqs, db, diagonal = shown[idx]
             plot.update_idletasks()
-            plot.show(db, *view.db_range, caption=name, markers=marker_positions(view, freqs, diagonal))
+            plot.show(db, *view.db_range, caption=name, axes=profile_axes(view, freqs, diagonal))

@@ -6,7 +6,7 @@ from tkinter import ttk
 
 from viz.core.controllers.layers import GAIN_RANGE, selected_layer
 from viz.core.controllers.transform import NO_TRANSFORM_REASON, SCALE_RANGE, available
-from viz.core.texts import OUTPUT_NAME, VIEW_LABELS, channel_format, describe_layer, stats_lines
+from viz.core.texts import LAYER_COLUMNS, OUTPUT_NAME, VIEW_LABELS, channel_format, layer_row, stats_lines
 from viz.tk.widgets import Panel
 
 DRAG_FAST = 2e-2                                # Drag handles: image widths (or turns / 10) per pixel, times the font size.
@@ -60,11 +60,12 @@ class LayersPanel(Panel):
         st = lambda: ctrl.state  # noqa: E731
         facts = lambda: self.core.facts  # noqa: E731
         holder = self.row()
-        self.tree = ttk.Treeview(holder, columns=('shape',), height=8, selectmode='browse')
-        self.tree.heading('#0', text='Layer')
-        self.tree.heading('shape', text='Channels, size, dtype, rate, cutoff')
+        self.tree = ttk.Treeview(holder, columns=LAYER_COLUMNS[1:], height=8, selectmode='browse')
+        self.tree.heading('#0', text=LAYER_COLUMNS[0])
         self.tree.column('#0', width=int(self.ctx.em * 5.5), stretch=False)
-        self.tree.column('shape', width=self.ctx.em * 16)
+        for column in LAYER_COLUMNS[1:]:                    # The imgui table's columns (texts.layer_row).
+            self.tree.heading(column, text=column)
+            self.tree.column(column, width=int(self.ctx.em * (2.2 if len(column) < 4 else 3.6)), stretch=False, anchor='e')
         self.tree.pack(side='left', fill='x', expand=True)
         self.tree.bind('<<TreeviewSelect>>', self._picked)
         self.control('layers', self.tree, 'Click a layer to show it (the generator output is "output")')
@@ -92,7 +93,7 @@ class LayersPanel(Panel):
         self.tree.delete(*self.tree.get_children())
         self.tree.insert('', 'end', iid=OUTPUT_IID, text=OUTPUT_NAME)
         for info in layers:
-            self.tree.insert('', 'end', iid=info.name, text=info.name, values=(describe_layer(info),))
+            self.tree.insert('', 'end', iid=info.name, text=info.name, values=layer_row(info)[1:])
         self.tree.configure(height=min(len(layers) + 1, 12))
 
     def _select(self, name: str | None) -> None:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from gui_utils import plot_axes
+from viz.core import plot_axes
 
 
 @pytest.mark.parametrize('low, high, count, expected', [

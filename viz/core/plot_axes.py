@@ -45,8 +45,8 @@ def place(value: float, low: float, high: float, label: str, digits: int = 4) ->
     if not high > low:
         raise ValueError(f'axis range {low!r} .. {high!r}: expected low < high')
     fraction = (value - low) / (high - low)
-    if 0.0 <= fraction <= 1.0:
-        return Placed(fraction, label, True)
+    if -1e-6 <= fraction <= 1.0 + 1e-6:         # Float32 ends (181.019 for 128 sqrt(2)) count as inside.
+        return Placed(min(max(fraction, 0.0), 1.0), label, True)
     if fraction > 1.0:
         return Placed(1.0, f'{label} {value:.{digits}g} >', False)
     return Placed(0.0, f'< {label} {value:.{digits}g}', False)
