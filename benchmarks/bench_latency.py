@@ -54,6 +54,7 @@ for path in (str(REPO), str(HERE)):
 from bench_gui_frame_time import start_xvfb       # noqa: E402  (benchmarks/ is not a package)
 from xlib_input import ChangePoller, XInput       # noqa: E402
 
+OPEN_SECTIONS = ('Truncation & noise', 'Layers')                              # Open in the pane; the others closed.
 SCENARIOS = ('seed', 'latent', 'translate', 'rotate', 'trunc', 'layer')       # The layer switch collapses sections: last.
 LABELS = {'seed': 'seed step', 'latent': 'latent drag', 'translate': 'translation drag', 'rotate': 'rotation drag',
     'layer': 'layer switch', 'trunc': 'truncation slider'}
@@ -73,6 +74,10 @@ class App:
             device: str = 'cpu'):
         self.frame_log = work / f'frames-{time.monotonic_ns()}.jsonl'
         env = dict(os.environ, DISPLAY=display, SG3_VIZ_CONFIG_DIR=str(work / 'config'), **env_extra)
+        settings_file = work / 'config' / 'settings.json'
+        if not settings_file.exists():                  # The sections the scenarios use, open (the pane remembers sections).
+            settings_file.parent.mkdir(parents=True, exist_ok=True)
+            settings_file.write_text(json.dumps({'open_sections': list(OPEN_SECTIONS)}))
         cmd = [sys.executable, str(REPO / 'visualizer.py'), source, '--ui', 'imgui', '--device', device, '--fps', str(fps),
             '--log', '--log-items', '--frame-log', str(self.frame_log), '--window-size', f'{WINDOW[0]}x{WINDOW[1]}',
             '--capture-dir', str(work / 'captures')]
@@ -298,7 +303,7 @@ def run_scenario(name: str, driver: Driver, trials: int, drag_seconds: float) ->
         rect_b = app.item('output##layer')
         return driver.clicks(trials, [((r[0] + r[2]) / 2, (r[1] + r[3]) / 2) for r in (rect_a, rect_b)])
     if name == 'trunc':
-        rect = bring_into_view(app, driver, 'Psi##trunc/##slider')
+        rect = bring_into_view(app, driver, '##psi/##slider')
         start = driver.screen(rect[0] + (rect[2] - rect[0]) * 0.55, (rect[1] + rect[3]) / 2)
         return driver.drag(trials, 1, seconds=drag_seconds, start=start, step=(1, 0))
     raise ValueError(name)

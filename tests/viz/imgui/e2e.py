@@ -196,7 +196,9 @@ def centre(rect, fx=0.5):
 def type_into(app, label, text, fx=0.5, delay=20):
     """Click into a text field, replace its text and press Return."""
     click(app, *centre(app.item(label), fx))
+    time.sleep(0.2)                         # A frame makes the field active ...
     xdo('key', 'ctrl+a')
+    time.sleep(0.2)                         # ... and one selects all: typed in the same frame, the text would come first.
     xdo('type', '--delay', delay, text)
     xdo('key', 'Return')
 
@@ -291,8 +293,10 @@ def start(tmp, *args):
     """Start the app in `tmp` (config and captures there) with a 1280x800 window on the CPU; wait until it is up and focused.
     Unless the test saved settings of its own, the sections the tests use are open (STARTING_SECTIONS)."""
     from viz.core import settings
-    if not (tmp / 'config' / settings.SETTINGS_FILE).exists():
-        settings.save_settings(settings.Settings(open_sections=STARTING_SECTIONS), tmp / 'config')
+    path = tmp / 'config' / settings.SETTINGS_FILE
+    if not path.exists():                   # Written plainly: faults injected through the environment are for the app.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings.Settings(open_sections=STARTING_SECTIONS).to_dict()))
     app = App(['--log', '--log-items', '--window-size', '1280x800', '--device', 'cpu', '--capture-dir', str(tmp / 'captures'),
         *args], app_env(tmp), cwd=tmp)
     try:
