@@ -2,11 +2,9 @@
 interrupted downloads; the cache keeps only complete files and is reused."""
 
 import argparse
-import http.server
 import io
 import os
 import socket
-import threading
 
 import pytest
 import torch
@@ -14,6 +12,7 @@ import torch
 from sg3 import checkpoint, cli_checkpoint
 from sg3.errors import CheckpointError
 from sg3.progress import ProgressBar
+from tests.local_http import send_file, serve
 from tests.sg3 import pickle_writer
 
 #----------------------------------------------------------------------------
@@ -27,32 +26,15 @@ def network_bytes():
 def server(network_bytes):
     """Serves /net.pkl (with length), /stream.pkl (no length), /cut.pkl (closes halfway) and 404 otherwise."""
     _, data = network_bytes
-    requests = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            if self.path not in ('/net.pkl', '/stream.pkl', '/cut.pkl'):
-                self.send_error(404, 'Not Found')
-                return
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/octet-stream')
-            if self.path != '/stream.pkl':
-                self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.close_connection = True
-            self.wfile.write(data[:len(data) // 2] if self.path == '/cut.pkl' else data)
+    def respond(handler):
+        if handler.path not in ('/net.pkl', '/stream.pkl', '/cut.pkl'):
+            handler.send_error(404, 'Not Found')
+        else:
+            send_file(handler, data, length=handler.path != '/stream.pkl', body=data[:len(data) // 2] if handler.path == '/cut.pkl' else None)
 
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{httpd.server_address[1]}', requests
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve(respond) as (url, requests):
+        yield url, requests
 
 def same_outputs(G1, G2) -> bool:
     z = torch.randn([2, G1.z_dim], generator=torch.Generator().manual_seed(0))

@@ -4,15 +4,14 @@ render. The harness is in e2e.py."""
 
 from __future__ import annotations
 
-import http.server
 import subprocess
-import threading
 import time
 
 import pytest
 import torch
 
 from sg3 import checkpoint, networks_stylegan3
+from tests.local_http import send_file, serve
 from tests.sg3 import pickle_writer
 from tests.viz.imgui.e2e import centre, click, expected_image, rendered, shortcut, start, submitted, wait_shows, xdo
 from viz.core import published
@@ -36,30 +35,14 @@ def tiny_pickle() -> bytes:
 @pytest.fixture()
 def server(tiny_pickle):
     """Serves the tiny pickle under the published file name at /files/; 404 otherwise. Yields (base URL, requests)."""
-    requests: list[str] = []
+    def respond(handler):
+        if handler.path == f'/files/{PUBLISHED_FILE}':
+            send_file(handler, tiny_pickle)
+        else:
+            handler.send_error(404, 'Not Found')
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            if self.path != f'/files/{PUBLISHED_FILE}':
-                self.send_error(404, 'Not Found')
-                return
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/octet-stream')
-            self.send_header('Content-Length', str(len(tiny_pickle)))
-            self.end_headers()
-            self.wfile.write(tiny_pickle)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{httpd.server_address[1]}/files', requests
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve(respond) as (url, requests):
+        yield f'{url}/files', requests
 
 
 def press(app, keys):
