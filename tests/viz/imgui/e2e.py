@@ -90,10 +90,19 @@ class App:
                     rect = item['rect']
         return rect
 
-    def wait_item(self, label, start=0, what=None):
-        """Wait until the control is drawn (again) after line `start`; its rectangle."""
-        return self.wait_for(lambda line: (item := parse_item(line)) and (item[0] == label or item[0].endswith('/' + label)) and item[1],
+    def wait_item(self, label, start=0, what=None, settle=0.15):
+        """Wait until the control is drawn (again) after line `start`, then until it stays put for `settle` seconds (the
+        pane can move it again in the next frames: a row added above, a scroll bar); its newest rectangle."""
+        rect = self.wait_for(lambda line: (item := parse_item(line)) and (item[0] == label or item[0].endswith('/' + label)) and item[1],
             start=start, what=what or f'control {label}')[1]
+        deadline = time.monotonic() + 20 * settle
+        while time.monotonic() < deadline:
+            time.sleep(settle)
+            newest = self.item(label, start)
+            if newest == rect:
+                break
+            rect = newest
+        return rect
 
     def last_view(self):
         """(rect, clip, zoom) of the latest drawn image; waits for the first one (a render's result is drawn a frame after it arrives)."""
