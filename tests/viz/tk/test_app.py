@@ -5,6 +5,7 @@ used where no GL context can be made."""
 
 from __future__ import annotations
 
+import _tkinter
 import dataclasses
 import time
 from tkinter import font as tkfont
@@ -38,13 +39,23 @@ def open_app(tmp_path, **kwargs) -> app_mod.TkVisualizer:
     return app_mod.TkVisualizer(lambda wake: RenderWorker(fake_render, on_result=wake), **kwargs)
 
 
+def drain(app, limit: int = 500) -> None:
+    """Let Tk handle what is pending, then its idle work. Not root.update(): that returns only once no event is ready,
+    and while a tick takes longer than the frame interval (a slow machine, the PhotoImage path) the next tick is always
+    due, so it never returns."""
+    for _ in range(limit):
+        if not app.root.tk.dooneevent(_tkinter.ALL_EVENTS | _tkinter.DONT_WAIT):
+            break
+    app.root.update_idletasks()
+
+
 def pump(app, condition=lambda: False, timeout: float = 10.0, at_least: float = 0.0) -> None:
     """Run the Tk loop until condition() holds (and at least `at_least` seconds passed)."""
     start = time.monotonic()
     while not (condition() and time.monotonic() - start >= at_least):
         if time.monotonic() - start > timeout:
             raise AssertionError('condition not reached')
-        app.root.update()
+        drain(app)
         time.sleep(0.003)
 
 
@@ -54,7 +65,7 @@ def settled(app) -> bool:
 
 def shown_image(app) -> np.ndarray:
     """The image as drawn in the window, sampled at pixel centres (the view is in window coordinates)."""
-    app.root.update()
+    drain(app)
     rect, _clip, zoom = app.area._last_view
     return sample_centres(app.window_pixels(), rect, zoom)
 
@@ -62,7 +73,7 @@ def shown_image(app) -> np.ndarray:
 def key(app, keysym: str, state: int = 0, widget=None) -> None:
     widget = widget or app.area.widget
     widget.focus_force()
-    app.root.update()
+    drain(app)
     now = int(time.monotonic() * 1000) & 0x7fffffff            # Distinct times: a release and a press at once is X11's auto-repeat.
     widget.event_generate(f'<KeyPress-{keysym}>', state=state, time=now)
     widget.event_generate(f'<KeyRelease-{keysym}>', state=state, time=now + 1)
@@ -126,7 +137,7 @@ def test_shortcuts_act_unless_a_text_field_has_the_keyboard(app, tmp_path):
     app.area.widget.event_generate('<KeyPress-q>', state=0x4)  # Ctrl+Q.
     deadline = time.monotonic() + 10
     while not app._closed and time.monotonic() < deadline:
-        app.root.update()
+        drain(app)
         time.sleep(0.003)
     assert app._closed
 
@@ -152,7 +163,7 @@ def test_mouse_wheel_zoom_pan_drags_and_pixel_readout(app):
     pump(app, lambda: core.view.zoom is None and app.area._last_view[2] == zoom)
     surface.event_generate('<ButtonPress-1>', x=cx, y=cy)
     surface.event_generate('<Motion>', x=cx + 40, y=cy)
-    app.root.update()
+    drain(app)
     assert core.interacting or app.area.drag_button == 0
     pump(app, lambda: core.last_args.latent.x > 0)
     surface.event_generate('<ButtonRelease-1>', x=cx + 40, y=cy)
@@ -298,7 +309,7 @@ def test_heatmap_titles_and_colour_bar_numbers_are_labels_of_one_size_at_any_zoo
             app.core.set_view(zoom=zoom)
             app.request_frame()
             pump(app, lambda: settled(app) and app.area._last_view is not None and app.area._last_view[2] == zoom and 'title:error' in app.area.labels)
-            app.root.update()
+            drain(app)
             rect = app.area._last_view[0]
             return rect, {key: (w.cget('text'), w.winfo_x(), w.winfo_y(), w.winfo_width(), w.winfo_height()) for key, w in app.area.labels.items()}
         rect1, at1 = placed(1.0)
