@@ -42,6 +42,8 @@ def script_line(args: RenderArgs, path: str) -> str:
         parts += ['--translate', f'{t.x!r},{t.y!r}']
     if t.angle_deg % 360:
         parts += ['--rotate', repr(t.angle_deg)]
+    if t.scale != 1:
+        parts += ['--scale', repr(t.scale)]
     return ' '.join(shlex.quote(p) for p in parts)
 
 
