@@ -14,18 +14,24 @@ the same folder and are renamed when complete.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from typing import Any, BinaryIO, Callable
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from sg3.directions import DirectionSet, DirectionsError
 from sg3.errors import Sg3Error
 
 EXTENSIONS = ('.npy', '.npz')
-MAX_FILE_BYTES = 256 << 20                  # Larger files are refused before reading.
+MAX_FILE_BYTES = 256 << 20                  # Larger files (or .npz unpacking to more) are refused before reading.
+MAX_MEMBERS = 4096                          # Arrays of an .npz.
 LATENT_KEYS = ('w', 'ws')                   # Keys of a latent .npz, in the order they are looked for.
 DIRECTION_KINDS = ('sefa', 'pca', 'pose', 'file')
 
@@ -54,37 +60,88 @@ def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> str:
 
 
 def _read_arrays(path: str) -> dict[str, np.ndarray]:
-    """{name: array} of an .npz, or {'': array} of an .npy; LatentFileError for anything else."""
+    """{name: array} of an .npz, or {'': array} of an .npy; LatentFileError for anything else. Nothing is unpickled, and
+    no array is allocated before its header's shape is checked against the bytes the file holds (a hostile header
+    cannot ask for terabytes, a zip bomb cannot unpack past MAX_FILE_BYTES); FIFOs and devices are never opened."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in EXTENSIONS:
         raise LatentFileError(f'{path}: expected a .npy or .npz file')
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise LatentFileError(f'{path}: a folder; expected a .npy or .npz file')
+        if not stat.S_ISREG(mode):
+            raise LatentFileError(f'{path}: not a regular file (a FIFO, device or socket); expected a .npy or .npz file')
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise LatentFileError(f'{path}: {size / 2**20:.0f} MB; expected at most {MAX_FILE_BYTES >> 20} MB')
         with open(path, 'rb') as f:
             if ext == '.npy':
-                return {'': np.load(f, allow_pickle=False)}
-            with np.load(f, allow_pickle=False) as data:
-                return {name: data[name] for name in data.files}
+                return {'': _read_npy(f, size, path)}
+            with zipfile.ZipFile(f) as archive:
+                return _read_npz(archive, path)
     except LatentFileError:
         raise
     except FileNotFoundError:
-        raise LatentFileError(f'{path}: no such file') from None
-    except IsADirectoryError:
-        raise LatentFileError(f'{path}: a folder; expected a .npy or .npz file') from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise LatentFileError(f'{path}: not a readable {ext} array file ({type(e).__name__}: {e})') from None
+        raise LatentFileError(f'{path}: no such file; expected an existing .npy or .npz file') from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError) as e:
+        # zlib.error: a damaged deflate stream; RuntimeError: an encrypted member; NotImplementedError: a compression
+        # method zipfile lacks.
+        raise LatentFileError(f'{path}: not a readable {ext} array file ({type(e).__name__}: {e}); expected '
+            f'{"an .npy array (np.save)" if ext == ".npy" else "an .npz archive of arrays (np.savez)"}') from None
+
+
+def _read_npz(archive: zipfile.ZipFile, path: str) -> dict[str, np.ndarray]:
+    """The .npy members of an .npz (np.savez names them NAME.npy), each read by _read_npy within its declared size."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise LatentFileError(f'{path}: {len(members)} members; expected at most {MAX_MEMBERS} arrays')
+    total = sum(info.file_size for info in members)
+    if total > MAX_FILE_BYTES:
+        raise LatentFileError(f'{path}: unpacks to {total / 2**20:.0f} MB; expected at most {MAX_FILE_BYTES >> 20} MB')
+    arrays = {}
+    for info in members:
+        if not info.filename.endswith('.npy') or info.is_dir():
+            raise LatentFileError(f'{path}: member {info.filename[:100]!r} is not a .npy array; expected an .npz of arrays (np.savez)')
+        with archive.open(info) as member:
+            arrays[info.filename[:-len('.npy')]] = _read_npy(member, info.file_size, f'{path} [{info.filename[:-4]}]')
+    return arrays
+
+
+def _read_npy(f: BinaryIO, size: int, where: str) -> np.ndarray:
+    """One .npy array from `f` (`size` bytes from its start): header first, refusing Python objects and shapes whose
+    data the bytes cannot hold, then the data (np.lib.format with allow_pickle=False)."""
+    start = f.tell()
+    version = npy_format.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise LatentFileError(f'{where}: .npy format version {version[0]}.{version[1]}; expected 1.0 or 2.0')
+    read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+    try:
+        shape, _fortran, dtype = read_header(f)
+    except (SyntaxError, tokenize.TokenError, TypeError, ValueError) as e:   # numpy parses the header as Python literals.
+        raise LatentFileError(f'{where}: unreadable .npy header ({type(e).__name__}: {e}); expected a header written by np.save') from None
+    if dtype.hasobject:
+        raise LatentFileError(f'{where}: an array of Python objects (dtype {dtype}), refused unread: it would need unpickling; '
+            f'expected numbers')
+    needed = math.prod(shape) * dtype.itemsize
+    if needed > size - (f.tell() - start):
+        raise LatentFileError(f'{where}: header says shape {list(shape)} of {dtype} ({needed} bytes) but the file holds '
+            f'{size - (f.tell() - start)}; expected a complete array')
+    f.seek(start)
+    return npy_format.read_array(f, allow_pickle=False)
 
 
 def _float_array(path: str, key: str, array: np.ndarray) -> np.ndarray:
     where = f'{path}' + (f' [{key}]' if key else '')
     if array.dtype.kind not in 'fiu':
         raise LatentFileError(f'{where}: dtype {array.dtype}; expected floating-point numbers')
-    array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise LatentFileError(f'{where}: holds NaN or infinite values; expected finite numbers')
+    with np.errstate(over='ignore'):
+        array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise LatentFileError(f'{where}: holds values beyond the float32 range; expected magnitudes below {np.finfo(np.float32).max:.3g}')
     return array
 
 # ----------------------------------------------------------------------------

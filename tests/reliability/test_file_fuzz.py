@@ -2,7 +2,8 @@
 settings file and the request in a capture's PNG text. A bad file is refused with an error that names the file
 (and, for a bad value, the field) and changes nothing; a file that is accepted leaves a valid request, survives a
 save and load unchanged, and every view of the pane draws it. Never an unexpected exception, never a hang.
-(Latent and direction files do not exist yet, issue 14.)
+Latent and direction files (.npy / .npz) too: seeded mutations of their arrays, archives and bytes, read directly, dropped on
+the app, loaded and imported, and rendered; FIFOs, folders, devices, zip bombs and pickled objects refused unread.
 
 Longer runs: SG3_FUZZ_SCALE=20 multiplies the cases; SG3_FUZZ_SEED=N shifts the seeds (a finding names its case).
 """
@@ -286,4 +287,175 @@ def test_capture_requests(harness, tmp_path):
             (capture.save_png(image, folder, 'plain'), 'no request in the image')]:
         with pytest.raises(capture.CaptureError, match=phrase):
             capture.read_request(path)
+    problems.assert_none()
+
+# ----------------------------------------------------------------------------
+# Latent and direction files (.npy / .npz, issue 14).
+
+
+def array_bases(G) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Valid files to mutate: NVIDIA's projector W+, a list of W+, an InterFaceGAN-like direction array, our direction set."""
+    rng = np.random.RandomState(0)
+    ours = dict(directions=rng.randn(3, G.w_dim).astype(np.float32), sigmas=np.float32([0.5, 0.4, 0.3]),
+        names=np.array(['age', 'smile', 'pose']), values=np.float64([3.0, 2.0, 1.0]), kind=np.array('sefa'))
+    return [('projected_w', {'w': rng.randn(1, G.num_ws, G.w_dim).astype(np.float32)}),
+        ('many_w', {'': rng.randn(3, G.num_ws, G.w_dim).astype(np.float32)}),
+        ('boundary', {'': rng.randn(1, G.w_dim).astype(np.float32)}), ('set', ours)]
+
+
+def run_timed(fn, timeout: float = 10.0):
+    """(value, exception, seconds) of fn() in a thread; exception TimeoutError if it did not return (a hang)."""
+    import threading
+    out: list = [None, None]
+
+    def target():
+        try:
+            out[0] = fn()
+        except BaseException as e:  # Reported by the caller.
+            out[1] = e
+    start = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return (None, TimeoutError(f'no answer in {timeout} s'), timeout) if thread.is_alive() else (out[0], out[1], time.monotonic() - start)
+
+
+def valid_latents(ws, G) -> bool:
+    return (ws.dtype == np.float32 and ws.ndim == 3 and ws.shape[0] >= 1 and ws.shape[1:] == (G.num_ws, G.w_dim)
+        and bool(np.isfinite(ws).all()))
+
+
+def valid_directions(found, G) -> bool:
+    vectors, names, sigmas, _values, _kind = found
+    return (vectors.dtype == np.float32 and vectors.ndim == 2 and vectors.shape[0] >= 1 and vectors.shape[1] == G.w_dim
+        and bool(np.isfinite(vectors).all()) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4) and len(names) == len(vectors)
+        and (sigmas is None or (sigmas.shape == (len(vectors),) and bool(np.isfinite(sigmas).all()) and bool((sigmas > 0).all()))))
+
+
+def check_refusal(problems: Problems, case: str, path, error, seconds: float, reader: str) -> None:
+    """A refusal names the file and what was expected; nothing else is raised, nothing hangs."""
+    from sg3.latent_files import LatentFileError
+    problems.check(seconds < SECONDS_PER_CASE, case, f'{reader} took {seconds:.1f} s')
+    if error is None:
+        return
+    if not isinstance(error, LatentFileError):
+        problems.check(False, case, f'{reader} raised {type(error).__name__}: {error}')
+        return
+    problems.check(str(path) in str(error) and 'expected' in str(error), case, f'{reader}: message does not name the file and '
+        f'what was expected: {str(error)[:200]}')
+
+
+def test_latent_and_direction_files_read_directly(tmp_path, loader):
+    from sg3 import latent_files as LF
+    G, problems = loader.nets['tiny:sg3'], Problems()
+    for which, (label, arrays) in enumerate(array_bases(G)):
+        for index, (case, data, ext) in enumerate(mutate.array_cases(arrays, seed=SEED + 30 + which, count=80 * SCALE)):
+            case = f'{label} {case}'
+            path = tmp_path / f'{label}-{index}{ext}'
+            write(path, data)
+            ws, error, seconds = run_timed(lambda: LF.load_latents(str(path), G.num_ws, G.w_dim))
+            check_refusal(problems, case, path, error, seconds, 'load_latents')
+            problems.check(error is not None or valid_latents(ws, G), case, 'load_latents accepted it but returned invalid latents')
+            found, error, seconds = run_timed(lambda: LF.load_directions(str(path), G.w_dim))
+            check_refusal(problems, case, path, error, seconds, 'load_directions')
+            problems.check(error is not None or valid_directions(found, G), case, 'load_directions accepted it but returned invalid directions')
+            path.unlink()
+    problems.assert_none()
+
+
+ROUTES = (('drop', lambda core, path: core.drop([path])), ('load', lambda core, path: core.act('directions', 'load_directions', path)),
+    ('import', lambda core, path: core.act('directions', 'import_latents', path)))
+
+
+def through_the_app(harness, problems: Problems, case: str, path: pathlib.Path, route: int) -> None:
+    """The file through one of the app's paths (dropped on the window, the load or import action), rendered: an image, or
+    an error over it that names the file and what was expected; after a reset the app renders again."""
+    core = harness.core
+    name, act = ROUTES[route % len(ROUTES)]
+    _, error, seconds = run_timed(lambda: (act(core, str(path)), harness.frame(), harness.frame()))   # Submit, then render.
+    problems.check(seconds < SECONDS_PER_CASE, f'{case} ({name})', f'took {seconds:.1f} s')
+    if error is not None:
+        problems.check(False, f'{case} ({name})', f'{type(error).__name__}: {error}')
+        return
+    result = core.result
+    if result is not None and result.error is not None:
+        problems.check(str(path) in result.error and 'expected' in result.error, f'{case} ({name})',
+            f'error does not name the file and what was expected: {result.error[:200]}')
+    core.act('directions', 'reset')
+    harness.frame()
+    harness.frame()
+    problems.check(core.result is not None and core.result.error is None and core.result.image is not None, f'{case} ({name})',
+        f'no image after a reset: {core.result.error if core.result else None}')
+
+
+def test_latent_and_direction_files_through_the_app(harness, tmp_path, loader):
+    G, problems = loader.nets['tiny:sg3'], Problems()
+    harness.frame()
+    for which, (label, arrays) in enumerate(array_bases(G)):
+        for index, (case, data, ext) in enumerate(mutate.array_cases(arrays, seed=SEED + 40 + which, count=24 * SCALE)):
+            path = tmp_path / f'{label}-{index}{ext}'
+            write(path, data)
+            through_the_app(harness, problems, f'{label} {case}', path, index)
+    problems.assert_none()
+
+
+class Unpickled:
+    """An object whose unpickling creates a marker file: it must never happen."""
+
+    def __init__(self, marker: pathlib.Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def special_array_files(tmp_path: pathlib.Path, G) -> list[tuple[pathlib.Path, str]]:
+    """(path, phrase its refusal must contain) for files no mutation makes: FIFOs, folders, devices, a zip bomb, pickles."""
+    made = []
+    for name in ('fifo.npy', 'fifo.npz'):
+        os.mkfifo(tmp_path / name)
+        made.append((tmp_path / name, 'not a regular file'))
+    (tmp_path / 'folder.npz').mkdir()
+    (tmp_path / 'zero.npy').symlink_to('/dev/zero')
+    (tmp_path / 'empty.npy').write_bytes(b'')
+    made += [(tmp_path / 'folder.npz', 'a folder'), (tmp_path / 'zero.npy', 'not a regular file'), (tmp_path / 'missing.npz', 'no such file'),
+        (tmp_path / 'empty.npy', 'not a readable .npy')]
+    import zipfile
+    with zipfile.ZipFile(tmp_path / 'bomb.npz', 'w', zipfile.ZIP_DEFLATED) as archive:
+        with archive.open('w.npy', 'w', force_zip64=True) as member:   # 300 MB of zeros in about 300 kB.
+            count = (300 << 20) // 4
+            member.write(mutate.with_header_shape(mutate.npy_bytes(np.zeros(1, np.float32)), f'({count},)')[:-4])
+            chunk = bytes(1 << 22)
+            for _ in range(count * 4 // len(chunk)):
+                member.write(chunk)
+    made.append((tmp_path / 'bomb.npz', 'unpacks to 300 MB'))
+    marker = tmp_path / 'unpickled'
+    objects = np.array([Unpickled(marker)] * 2, dtype=object)
+    (tmp_path / 'objects.npy').write_bytes(mutate.npy_bytes(objects))
+    (tmp_path / 'objects.npz').write_bytes(mutate.npz_bytes({'w.npy': mutate.npy_bytes(objects)}))
+    made += [(tmp_path / 'objects.npy', 'Python objects'), (tmp_path / 'objects.npz', 'Python objects')]
+    big = mutate.with_header_shape(mutate.npy_bytes(np.zeros((1, G.num_ws, G.w_dim), np.float32)), f'(1000000000000, {G.num_ws}, {G.w_dim})')
+    (tmp_path / 'huge.npy').write_bytes(big)
+    made.append((tmp_path / 'huge.npy', 'but the file holds'))
+    return made
+
+
+def test_special_latent_and_direction_files(harness, tmp_path, loader):
+    from sg3 import latent_files as LF
+    G, problems = loader.nets['tiny:sg3'], Problems()
+    harness.frame()
+    for path, phrase in special_array_files(tmp_path, G):
+        for reader, read in (('load_latents', lambda: LF.load_latents(str(path), G.num_ws, G.w_dim)),
+                ('load_directions', lambda: LF.load_directions(str(path), G.w_dim))):
+            _, error, seconds = run_timed(read)
+            check_refusal(problems, path.name, path, error, seconds, reader)
+            problems.check(error is not None and phrase in str(error), path.name, f'{reader}: expected {phrase!r} in {error}')
+        for route in range(len(ROUTES)):
+            through_the_app(harness, problems, path.name, path, route)
+    problems.check(not (tmp_path / 'unpickled').exists(), 'objects', 'an object array was unpickled')
+    for fifo in ('fifo.npy', 'fifo.npz'):                       # Release any reader still blocked on a FIFO.
+        try:
+            os.close(os.open(tmp_path / fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
     problems.assert_none()

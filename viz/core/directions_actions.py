@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import pathlib
 import shlex
+import stat
 import sys
+import tokenize
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -23,10 +26,14 @@ def looks_like_latents(path: str, num_ws: int | None) -> bool:
     """Does a dropped .npy / .npz hold latents rather than directions? An .npz with `w` / `ws`, a 3-D array, or a 2-D
     one with num_ws rows is taken as latents; anything else (and anything unreadable) as directions, whose loader
     then names the problem."""
+    path = pathlib.Path(path).expanduser()
     try:
-        data = np.load(pathlib.Path(path).expanduser(), allow_pickle=False, mmap_mode='r')
-    except (OSError, ValueError, EOFError):
-        return False
+        if not stat.S_ISREG(path.stat().st_mode):  # A FIFO would block the GUI thread; a folder is no array.
+            return False
+        with np.errstate(all='ignore'):         # A hostile header's shape overflows numpy's size product: refused below.
+            data = np.load(path, allow_pickle=False, mmap_mode='r')     # The header (and a zip's directory) only.
+    except (OSError, ValueError, EOFError, TypeError, SyntaxError, tokenize.TokenError, zipfile.BadZipFile):
+        return False                            # numpy parses an .npy header as Python literals: a damaged one raises these.
     if hasattr(data, 'files'):                  # An .npz archive.
         with data:
             return any(key in data.files for key in LATENT_KEYS)
@@ -42,6 +49,8 @@ def script_line(args: RenderArgs, path: str) -> str:
         parts += ['--translate', f'{t.x!r},{t.y!r}']
     if t.angle_deg % 360:
         parts += ['--rotate', repr(t.angle_deg)]
+    if t.scale != 1:
+        parts += ['--scale', repr(t.scale)]
     return ' '.join(shlex.quote(p) for p in parts)
 
 

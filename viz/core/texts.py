@@ -346,3 +346,14 @@ DIRECTION_BASIS_LABELS = {'none': 'None', 'sefa': 'SeFa', 'pca': 'PCA', 'pose': 
 DIRECTIONS_HELP = ('Directions in W: SeFa (closed form, from the style affines of the chosen W indices), PCA on W samples, '
     'the StyleGAN3 pose subspace, or a .npy / .npz file (e.g. InterFaceGAN boundaries). Strengths are in units of each '
     "direction's spread sigma.")
+DIRECTION_TIPS = {
+    'keep pose': 'Project the StyleGAN3 pose subspace (synthesis.input.affine) out of the directions: edits do not move the image',
+    'range': 'Edits apply to W indices first .. last - 1 (SeFa reads the style affines of these)',
+    'thumbnails': 'Strips of -2 .. +2 sigma for each direction, in the image area',
+    'save': 'The directions with their names as directions-NNNNN.npz in the capture folder',
+    'export': 'The current W+ (with the edits) as w-NNNNN.npz (NVIDIA projector format); the sg3 script line is copied',
+}
+
+
+def pca_tip(samples: int) -> str:
+    return f'PCA on {samples} W samples in the background (cached for this network)'

@@ -13,7 +13,8 @@ from sg3 import directions as D, latent_files as LF
 from tests.viz.render.test_analysis import Loader, seed_ws, to_uint8
 from viz.core.timeline import compose, make_keyframe, Timeline
 from viz.core.view_core import ViewCore
-from viz.protocol import DirectionsArgs, RenderArgs
+from viz.protocol import (DirectionsArgs, LatentArgs, NetworkArgs, PerformanceArgs, RenderArgs, TransformArgs,
+    TruncationArgs)
 from viz.render.renderer import Renderer
 from viz.render.worker import RenderWorker
 
@@ -157,3 +158,64 @@ def test_save_named_set_session_and_timeline_carry_strengths(core, tmp_path):
     assert RenderArgs.from_dict(json.loads(json.dumps(args.to_dict()))).directions == args.directions
     with pytest.raises(ValueError, match='strengths'):
         DirectionsArgs(strengths=(float('nan'),))
+
+# ----------------------------------------------------------------------------
+# The command line gives the viewer's image.
+
+
+def viewer_args(network: str, **directions) -> RenderArgs:
+    return RenderArgs(network=NetworkArgs(source=network), latent=LatentArgs(x=5), truncation=TruncationArgs(psi=0.7),
+        performance=PerformanceArgs(device='cpu'), transform=TransformArgs(x=0.125, y=-0.0625, angle_deg=10.0, scale=1.5),
+        directions=DirectionsArgs(**directions))
+
+
+def png(path) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(path))
+
+
+def test_generate_directions_and_the_export_script_line_give_the_viewers_image(tiny_network, tmp_path):
+    import shlex
+    import sg3
+    from sg3.__main__ import main
+    from sg3.pipeline import seed_latent
+    from viz.core.directions_actions import script_line
+    G = sg3.load_generator(tiny_network, device='cpu')
+    np.save(tmp_path / 'd.npy', np.random.RandomState(1).randn(3, G.w_dim).astype(np.float32))   # No spreads: both measure them.
+    args = viewer_args(tiny_network, basis='file', source=str(tmp_path / 'd.npy'), first=2, last=5, strengths=(1.5, 0.0, -2.0))
+    shown = Renderer().render(args)
+    assert shown.error is None
+    plain = Renderer().render(viewer_args(tiny_network)).image
+    assert np.abs(shown.image.astype(int) - plain).mean() > 1                # The edit shows.
+    assert main(['generate', '--network', tiny_network, '--seeds', '5', '--trunc', '0.7', '--directions', str(tmp_path / 'd.npy'),
+        '--strengths', '0:1.5,2:-2.0', '--layers', '2-4', '--translate', '0.125,-0.0625', '--rotate', '10', '--scale', '1.5',
+        '--device', 'cpu', '--outdir', str(tmp_path / 'cli')]) == 0
+    np.testing.assert_array_equal(png(tmp_path / 'cli' / 'seed0005.png'), shown.image)
+    # The exported W+ (the edited ws, as the export command writes them) and the script line: the same image again.
+    directions = LF.direction_set(str(tmp_path / 'd.npy'), G)
+    with torch.no_grad():
+        ws = G.mapping(*seed_latent(5, G.z_dim), truncation_psi=0.7)
+    LF.save_latents(str(tmp_path / 'w.npz'), D.apply_directions(ws, directions, (1.5, 0.0, -2.0), 2, 5).numpy())
+    line = script_line(args, str(tmp_path / 'w.npz'))
+    assert '--scale 1.5' in line and '--rotate 10.0' in line and '--translate 0.125,-0.0625' in line
+    assert main(shlex.split(line)[3:] + ['--device', 'cpu', '--outdir', str(tmp_path / 'script')]) == 0
+    np.testing.assert_array_equal(png(tmp_path / 'script' / 'w0000.png'), shown.image)
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--strengths', '0:1'], 'give a direction file with --directions'),
+    (['--directions', 'd.npy'], '--directions needs --strengths'),
+    (['--directions', 'd.npy', '--strengths', '0:x'], 'invalid strengths'),
+    (['--directions', 'd.npy', '--strengths', '0:1,0:2'], 'each index once'),
+    (['--directions', 'd.npy', '--strengths', '3:1'], 'holds 3 directions; expected indices 0 .. 2'),
+    (['--directions', 'd.npy', '--strengths', '0:1', '--layers', '2-99'], 'expected W indices 0 ..'),
+    (['--directions', 'missing.npy', '--strengths', '0:1'], 'missing.npy: no such file'),
+    (['--scale', '0'], 'invalid --scale 0.0'),
+])
+def test_generate_bad_edit_arguments_exit_with_a_clear_message(tiny_network, tmp_path, monkeypatch, capsys, argv, message):
+    import sg3
+    from sg3.__main__ import main
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / 'd.npy', np.eye(3, sg3.load_generator(tiny_network).w_dim, dtype=np.float32))
+    assert main(['generate', '--network', tiny_network, '--seeds', '1', '--device', 'cpu', '--outdir', str(tmp_path / 'out'), *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -15,6 +15,8 @@ from viz.protocol import DIRECTION_BASES, MAX_DIRECTIONS, SEED_MODULO, Direction
 
 STRENGTH_LIMIT = 10.0                           # Strengths are in sigma; sliders span +-5.
 NAME_LIMIT = 100                                # Characters of a direction's name.
+SHOWN_SLIDERS = 10                              # Sliders shown (the first directions: largest eigenvalue / variance).
+SLIDER_RANGE = 5.0                              # Sliders span +-5 sigma (typed values up to STRENGTH_LIMIT).
 
 
 def count_of(facts: Facts) -> int:
@@ -26,6 +28,17 @@ def count_of(facts: Facts) -> int:
 def latent_count_of(facts: Facts) -> int:
     info = facts.result.directions if facts.result is not None else None
     return info.latent_count if info is not None else 0
+
+
+def latent_position(state: 'DirectionsController.State', count: int) -> str:
+    """'2 of 3' for the imported latent shown, 'none' without a latent file."""
+    return f'{state.latent_index + 1} of {count}' if state.latents else 'none'
+
+
+def sigma_help(facts: Facts, index: int) -> str:
+    """The tooltip of direction `index`'s slider."""
+    info = facts.result.directions if facts.result is not None else None
+    return f'sigma = {info.sigmas[index]:.4g} (spread of W along it)' if info is not None and index < len(info.sigmas) else ''
 
 
 class DirectionsController(Controller):

@@ -6,13 +6,10 @@ from __future__ import annotations
 import imgui
 
 from gui_utils import imgui_utils
-from viz.core.controllers.directions import count_of, latent_count_of
+from viz.core.controllers.directions import SHOWN_SLIDERS, SLIDER_RANGE, count_of, latent_count_of, latent_position, sigma_help
 from viz.core.controllers.stylemix import num_ws_of
-from viz.core.texts import DIRECTION_BASIS_LABELS, DIRECTIONS_HELP
+from viz.core.texts import DIRECTION_BASIS_LABELS, DIRECTION_TIPS, DIRECTIONS_HELP, pca_tip
 from viz.imgui.views.base import DIM_RGBA, ERROR_RGBA, Ui, checkbox, command_button, draw_command, finite, input_int, label, message
-
-SHOWN = 10                                      # Sliders shown (the first directions: largest eigenvalue / variance).
-SLIDER_RANGE = 5.0                              # Sliders span +-5 sigma (typed values up to the controller's limit).
 
 
 class DirectionsView:
@@ -43,10 +40,10 @@ class DirectionsView:
             core.act('directions', 'load_directions', self._file)
         self._draw_range(core, ui, st)
         checkbox(core, 'directions', 'keep_pose', 'Keep pose')
-        imgui_utils.tooltip('Project the StyleGAN3 pose subspace (synthesis.input.affine) out of the directions: edits do not move the image')
+        imgui_utils.tooltip(DIRECTION_TIPS['keep pose'])
         imgui.same_line()
         command_button(core, 'pca', 'Compute PCA', 'compute_pca')
-        imgui_utils.tooltip(f'PCA on {st.pca_samples} W samples in the background (cached for this network)')
+        imgui_utils.tooltip(pca_tip(st.pca_samples))
         draw_command(core.command_status('pca'))
         self._draw_sliders(core, ui, ctrl)
         self._draw_latents(core, ui, st)
@@ -61,7 +58,7 @@ class DirectionsView:
         changed, last = input_int('##last', st.last or num_ws, 1, num_ws, ui.font_size * 5)
         if changed:
             core.act('directions', 'set_range', min(st.first, last - 1), None if last >= num_ws else last)
-        imgui_utils.tooltip('Edits apply to W indices first .. last - 1 (SeFa reads the style affines of these)')
+        imgui_utils.tooltip(DIRECTION_TIPS['range'])
 
     def _draw_sliders(self, core, ui: Ui, ctrl) -> None:
         facts = core.facts
@@ -69,7 +66,7 @@ class DirectionsView:
         if info is not None and info.note:
             message(info.note, DIM_RGBA)
         count = count_of(facts)
-        for k in range(min(count, SHOWN)):
+        for k in range(min(count, SHOWN_SLIDERS)):
             value = ctrl.state.strengths[k] if k < len(ctrl.state.strengths) else 0.0
             with imgui_utils.item_width(ui.font_size * 6):
                 entered, name = imgui.input_text(f'##k{k}', ctrl.name(k, facts), 100, flags=imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
@@ -77,7 +74,7 @@ class DirectionsView:
                 core.act('directions', 'rename', k, name)
             imgui.same_line()
             changed, new = imgui_utils.slider_with_reset(f'##s{k}', value, -SLIDER_RANGE, SLIDER_RANGE, 0.0, format='%+.2f sigma',
-                width=ui.font_size * 12, help=f'sigma = {info.sigmas[k]:.4g} (spread of W along it)' if info else None)
+                width=ui.font_size * 12, help=sigma_help(facts, k) or None)
             if finite(changed, new):
                 core.act('directions', 'set_strength', k, float(new))
         if count:
@@ -85,13 +82,13 @@ class DirectionsView:
                 core.act('directions', 'reset_strengths')
             imgui.same_line()
             command_button(core, 'thumbnails', 'Thumbnails', 'compute_thumbnails')
-            imgui_utils.tooltip('Strips of -2 .. +2 sigma for each direction, in the image area')
+            imgui_utils.tooltip(DIRECTION_TIPS['thumbnails'])
             imgui.same_line()
             checkbox(core, 'directions', 'thumbnails', 'Show##thumbnails')
             imgui.same_line()
             if imgui.button('Save set'):
                 core.act('app', 'save_directions')
-            imgui_utils.tooltip('The directions with their names as directions-NNNNN.npz in the capture folder')
+            imgui_utils.tooltip(DIRECTION_TIPS['save'])
             draw_command(core.command_status('thumbnails'))
 
     def _draw_latents(self, core, ui: Ui, st) -> None:
@@ -109,14 +106,14 @@ class DirectionsView:
             if imgui.button('Next##latents'):
                 core.act('directions', 'next_latent', count)
             imgui.same_line()
-            imgui.text(f'{st.latent_index + 1} of {count}' if st.latents else 'none')
+            imgui.text(latent_position(st, count))
             imgui.same_line()
             if imgui.button('Clear##latents'):
                 core.act('directions', 'clear_latents')
                 self._latents = ''
         if imgui.button('Export W+'):
             core.act('app', 'export_w')
-        imgui_utils.tooltip('The current W+ (with the edits) as w-NNNNN.npz (NVIDIA projector format); the sg3 script line is copied')
+        imgui_utils.tooltip(DIRECTION_TIPS['export'])
         note = core.message
         if note is not None and note.about == 'directions':
             message(note.text, ERROR_RGBA if note.error else DIM_RGBA)
