@@ -8,6 +8,7 @@ import os
 import pathlib
 import re
 import stat
+import time
 
 import imgui
 import pytest
@@ -220,6 +221,14 @@ def test_browser_opens_sessions_and_recent_folders(gui, tmp_path):
     assert source(core) == str(folder / 'sub' / 'c.pkl')
 
 
+def frames_until(gui, condition, seconds: float = 20.0) -> None:
+    """Draw frames (a few milliseconds apart) until condition() holds or `seconds` pass: the dialog is another process."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        gui.frame()
+        time.sleep(0.005)
+
+
 def test_system_dialog_runs_beside_the_window_and_opens_its_choice(gui, tmp_path, monkeypatch):
     folder = make_folder(tmp_path)
     bin_dir = tmp_path / 'bin'
@@ -233,17 +242,11 @@ def test_system_dialog_runs_beside_the_window_and_opens_its_choice(gui, tmp_path
     core = gui.show(NetworkView()).core
     core.act('network', 'set_browse_dir', str(folder))
     gui.click('System dialog...')
-    for _ in range(200):                                        # The window keeps drawing while the dialog is open.
-        gui.frame()
-        if (tmp_path / 'args').exists() and (tmp_path / 'args').read_text().strip():
-            break
+    frames_until(gui, lambda: (tmp_path / 'args').exists() and (tmp_path / 'args').read_text().strip())  # The window keeps drawing.
     assert '--file-selection' in (tmp_path / 'args').read_text() and f'--filename={folder}/' in (tmp_path / 'args').read_text()
     assert source(core) == 'builtin:sg3-t'
     (tmp_path / 'go').write_text(str(folder / 'b.pkl') + '\n')
-    for _ in range(200):
-        gui.frame()
-        if source(core) != 'builtin:sg3-t':
-            break
+    frames_until(gui, lambda: source(core) != 'builtin:sg3-t')
     assert source(core) == str(folder / 'b.pkl')
 
 
