@@ -3,12 +3,12 @@ and the constructor arguments as JSON in its metadata. Reading it runs nothing f
 
 import json
 import os
-import secrets
 import stat
 
 import torch
 
 from sg3.errors import CheckpointError
+from sg3.files import replacing
 
 #----------------------------------------------------------------------------
 
@@ -46,27 +46,10 @@ def save_network(
         'training_set_kwargs':  json.dumps(training_set_kwargs),
     }
     tensors = {name: tensor.detach().to('cpu').contiguous().clone() for name, tensor in G.state_dict().items()}
-    temp_path = _new_temporary(path)
-    try:
+    with replacing(path) as temp_path:
         mode = stat.S_IMODE(os.stat(temp_path).st_mode)     # safetensors writes its file private (0600): keep ours.
         safetensors.torch.save_file(tensors, temp_path, metadata=metadata)
         os.chmod(temp_path, mode)
-        os.replace(temp_path, path)
-    finally:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-
-def _new_temporary(path: str) -> str:
-    """Create an empty file beside `path` under a new temporary name, with the permissions a plain open() gives (0666
-    less the umask; tempfile.mkstemp would make it private, 0600), and return its name."""
-    folder = os.path.dirname(os.path.abspath(path))
-    while True:
-        temp_path = os.path.join(folder, f'.{os.path.basename(path)}.{secrets.token_hex(4)}.part')
-        try:
-            os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666))
-            return temp_path
-        except FileExistsError:
-            continue
 
 def read_network_file(path: str) -> tuple[str, dict, dict|None, dict]:
     """Return (architecture, init_kwargs, training_set_kwargs, state dict) of a file in our format."""

@@ -17,17 +17,17 @@ from __future__ import annotations
 import math
 import os
 import stat
-import tempfile
 import tokenize
 import zipfile
 import zlib
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.lib import format as npy_format
 
 from sg3.directions import DirectionSet, DirectionsError
 from sg3.errors import Sg3Error
+from sg3.files import atomic_write
 
 EXTENSIONS = ('.npy', '.npz')
 MAX_FILE_BYTES = 256 << 20                  # Larger files (or .npz unpacking to more) are refused before reading.
@@ -39,21 +39,6 @@ DIRECTION_KINDS = ('sefa', 'pca', 'pose', 'file')
 class LatentFileError(Sg3Error):
     """A direction or latent file that cannot be used: missing, unreadable, wrong shape, not finite."""
 
-
-def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> str:
-    """`write(f)` into a temporary file beside `path`, then rename it over `path`; on failure nothing is left."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'wb') as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
 
 # ----------------------------------------------------------------------------
 # Reading arrays.
